@@ -1,0 +1,99 @@
+"""Writing audit events.
+
+Success events are written in the same transaction as the action they record: if the event
+cannot be written, the action rolls back with it. Refused and failed actions are written with
+``durable=True``: in a transaction of their own, which raises if someone calls it inside an
+open transaction, so a later rollback can never swallow the record of a refusal.
+"""
+
+import json
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.chain import event_hash
+from audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
+from portal.utils.http import client_ip
+
+Result = AuditEvent.Result
+
+
+def _chain_for(actor_id: int | None) -> int:
+    # One actor's events stay in one chain (their order is then provable); anonymous events
+    # (failed logins) spread over all chains.
+    return actor_id % AUDIT_CHAINS if actor_id else secrets.randbelow(AUDIT_CHAINS)
+
+
+def _locked_head(chain: int) -> AuditChainHead:
+    # Heads are created on first use (and again after a test flush); ignore_conflicts makes
+    # the creation race-free, the row lock then serialises appends to this chain only.
+    AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
+    return AuditChainHead.objects.select_for_update().get(chain=chain)
+
+
+def _append(**fields: Any) -> AuditEvent:
+    chain = _chain_for(fields["actor_id"])
+    head = _locked_head(chain)
+    created_at = timezone.now()
+    seq = head.seq + 1
+    digest = event_hash(prev_hash=head.hash, chain=chain, seq=seq, created_at=created_at, **fields)
+    event = AuditEvent.objects.create(
+        chain=chain, seq=seq, created_at=created_at, prev_hash=head.hash, hash=digest, **fields
+    )
+    AuditChainHead.objects.filter(chain=chain).update(seq=seq, hash=digest)
+    return event
+
+
+def _object_ref(obj: Any) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    object_type = f"{obj._meta.app_label}.{obj._meta.model_name}"
+    object_id = str(getattr(obj, "uuid", None) or obj.pk)
+    return object_type, object_id
+
+
+def audit_record(
+    *,
+    action: str,
+    result: str = Result.SUCCESS,
+    request: HttpRequest | None = None,
+    actor: Any = None,
+    organisation: Any = None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    details: dict | None = None,
+    durable: bool = False,
+) -> AuditEvent:
+    """Append one audit event.
+
+    ``actor`` and ``organisation`` default to the request's user and active organisation.
+    Pass ``durable=True`` for refused or failed actions (see the module docstring).
+    """
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    if organisation is None and request is not None:
+        membership = getattr(request, "membership", None)
+        organisation = membership.organisation if membership is not None else None
+    if obj is not None:
+        object_type, object_id = _object_ref(obj)
+    safe_details = json.loads(json.dumps(details or {}, default=str))
+    fields = {
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_label": (actor.email if actor is not None else "")[:254],
+        "organisation_id": organisation.pk if organisation is not None else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "result": str(result),
+        "source_ip": client_ip(request),
+        "details": safe_details,
+    }
+    with transaction.atomic(durable=durable):
+        return _append(**fields)
+
+
+__all__ = ["GENESIS_HASH", "Result", "audit_record"]

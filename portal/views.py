@@ -1,0 +1,62 @@
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from partners.roles import ROLE_CAPABILITIES
+
+logger = logging.getLogger(__name__)
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    capabilities = sorted(ROLE_CAPABILITIES.get(membership.role, ())) if membership else []
+    return render(request, "portal/home.html", {"role_capabilities": capabilities})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability for load balancers; reveals nothing else."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DATABASE_DOWN:
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def service_unavailable_response() -> HttpResponse:
+    # Rendered without a request context: the context processors would touch the database.
+    return HttpResponse(render_to_string("503.html"), status=503)
+
+
+def error_404(request: HttpRequest, exception=None) -> HttpResponse:
+    return HttpResponse(render_to_string("404.html", request=None), status=404)
+
+
+def error_403(request: HttpRequest, exception=None) -> HttpResponse:
+    return HttpResponse(render_to_string("403.html", request=None), status=403)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    """A clear 503 when the database is unreachable, the plain 500 page otherwise.
+
+    Django calls this handler while the exception is being handled, so sys.exc_info() holds it.
+    Every write goes through transaction.atomic, so a failure here leaves nothing half-written.
+    """
+    exc = sys.exc_info()[1]
+    while exc is not None:
+        if isinstance(exc, DATABASE_DOWN):
+            logger.error("database unreachable: %s", exc)
+            return service_unavailable_response()
+        exc = exc.__cause__ or exc.__context__
+    return HttpResponse(render_to_string("500.html"), status=500)
