@@ -276,3 +276,15 @@ def service_account_create(
     membership_create(user=user, organisation=organisation, role=Role.ANALYST, by=by, request=request)
     audit_record(action="service_account.create", request=request, actor=by, organisation=organisation, obj=user)
     return user
+
+
+def invitations_purge_expired(*, older_than_days: int = 30) -> int:
+    """Delete links whose 72-hour validity ended more than a month ago, used or not.
+
+    They hold only a hash, but stale links are clutter; the audit log keeps the record of who
+    invited whom.
+    """
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    stale = Invitation.objects.filter(expires_at__lt=cutoff)
+    deleted, _counts = stale.delete()
+    return deleted

@@ -7,6 +7,7 @@ open transaction, so a later rollback can never swallow the record of a refusal.
 """
 
 import json
+import logging
 import secrets
 from typing import Any
 
@@ -15,10 +16,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.chain import event_hash
-from audit.models import AUDIT_CHAINS, GENESIS_HASH, AuditChainHead, AuditEvent
+from audit.models import AUDIT_CHAINS, AuditChainHead, AuditEvent
+from audit.selectors import audit_chain_verify
 from portal.utils.http import client_ip
 
 Result = AuditEvent.Result
+logger = logging.getLogger(__name__)
 
 
 def _chain_for(actor_id: int | None) -> int:
@@ -96,4 +99,18 @@ def audit_record(
         return _append(**fields)
 
 
-__all__ = ["GENESIS_HASH", "Result", "audit_record"]
+def audit_chain_check() -> list[str]:
+    """Verify the chains and record the outcome as an audit event of its own.
+
+    Run daily by Celery beat: tampering is noticed within a day even if nobody runs the
+    command by hand.
+    """
+    problems = audit_chain_verify()
+    for problem in problems:
+        logger.error("audit chain broken: %s", problem)
+    audit_record(
+        action="audit.verify",
+        result=Result.FAILURE if problems else Result.SUCCESS,
+        details={"problems": problems[:20]},
+    )
+    return problems

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -340,7 +341,14 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# The beat schedule (documented in the README). Times are UTC.
+CELERY_BEAT_SCHEDULE = {
+    "audit-verify-chains": {"task": "audit.verify_chains", "schedule": crontab(hour=2, minute=15)},
+    "accounts-purge-expired-invitations": {
+        "task": "accounts.purge_expired_invitations",
+        "schedule": crontab(hour=3, minute=0),
+    },
+}
 
 
 # --- Logging -----------------------------------------------------------------------------
