@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed-runtime requirements-dev.txt
 run: $(VENV)/.installed-runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@bash scripts/run_demo.sh
+	$(PY) manage.py run_demo
 
 ## make test: lint, migration check and the whole pytest suite.
 test: $(VENV)/.installed-dev
