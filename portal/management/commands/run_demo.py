@@ -33,8 +33,6 @@ class Command(BaseCommand):
             )
             web = subprocess.Popen([sys.executable, "manage.py", "runserver", addr, "--noreload"],
                                    start_new_session=True)
-            self.stdout.write(f"Celery worker + beat running (log: {log_path}).")
-            self.stdout.write(f"Portal: http://{addr}/  (demo logins are printed above; Ctrl-C stops everything)")
             stopping = False
 
             def request_stop(signum, frame):
@@ -43,11 +41,23 @@ class Command(BaseCommand):
 
             signal.signal(signal.SIGINT, request_stop)
             signal.signal(signal.SIGTERM, request_stop)
-            while not stopping and web.poll() is None and worker.poll() is None:
-                time.sleep(0.3)
-            self.stdout.write("\nStopping the web server and the Celery worker ...")
-            self._stop(web, worker)
-        self.stdout.write("Stopped.")
+            try:
+                self._say(f"Celery worker + beat running (log: {log_path}).")
+                self._say(f"Portal: http://{addr}/  (demo logins are printed above; Ctrl-C stops everything)")
+                while not stopping and web.poll() is None and worker.poll() is None:
+                    time.sleep(0.3)
+                self._say("\nStopping the web server and the Celery worker ...")
+            finally:
+                # Always, even if the terminal went away and printing failed.
+                self._stop(web, worker)
+        self._say("Stopped.")
+
+    def _say(self, message: str) -> None:
+        try:
+            self.stdout.write(message)
+            self.stdout.flush()
+        except (BrokenPipeError, OSError):
+            pass
 
     def _stop(self, *processes: subprocess.Popen) -> None:
         for process in processes:
