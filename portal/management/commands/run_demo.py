@@ -26,13 +26,26 @@ class Command(BaseCommand):
             raise CommandError("run_demo is for development; run gunicorn and celery separately in production")
         log_path = settings.VAR_DIR / "celery.log"
         with open(log_path, "a") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat", "--pool=solo",
-                 "--loglevel=INFO", f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            worker = subprocess.Popen(  # noqa: S603 - fixed argv, no user input
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "portal",
+                    "worker",
+                    "--beat",
+                    "--pool=solo",
+                    "--loglevel=INFO",
+                    f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-            web = subprocess.Popen([sys.executable, "manage.py", "runserver", addr, "--noreload"],
-                                   start_new_session=True)
+            web = subprocess.Popen(  # noqa: S603 - fixed argv, no user input
+                [sys.executable, "manage.py", "runserver", addr, "--noreload"], start_new_session=True
+            )
             stopping = False
 
             def request_stop(signum, frame):
