@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
+from cases.services import case_shares_lapse_for_membership
 from partners.models import Membership, Organisation, OrganisationKind
 from partners.roles import Role
 
@@ -115,6 +116,7 @@ def membership_end(*, membership: Membership, by: User | None, request: HttpRequ
     membership.ended_at = timezone.now()
     membership.save(update_fields=["active", "ended_at"])
     _sync_group(user=membership.user, organisation=membership.organisation)
+    case_shares_lapse_for_membership(membership=membership)
     audit_record(
         action="membership.end",
         request=request,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include(portal_patterns)),
     path("accounts/", include("accounts.urls")),
     path("organisation/", include("partners.urls")),
+    path("cases/", include("cases.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path(f"{settings.ADMIN_URL_PATH}/", admin_site.urls),
 ]

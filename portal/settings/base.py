@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "partners",
+    "cases",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,120 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
+from cases.models import Case
+
+
+class CaseFilterForm(forms.Form):
+    text = forms.CharField(label=_("Reference or title"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any"))] + CaseStatus.choices)
+    crime_type = forms.ChoiceField(label=_("Crime type"), required=False, choices=[("", _("Any"))] + CrimeType.choices)
+    tlp = forms.ChoiceField(label=_("TLP"), required=False, choices=[("", _("Any"))] + TLP.choices)
+    country = forms.RegexField(
+        label=_("Country"),
+        required=False,
+        regex=r"^[A-Za-z]{2}$",
+        max_length=2,
+        error_messages={"invalid": _("Use a two-letter country code, such as PH.")},
+    )
+    lead = forms.UUIDField(label=_("Lead organisation"), required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100000)
+
+
+class CaseCreateForm(forms.Form):
+    title = forms.CharField(
+        label=_("Codename / title"),
+        max_length=200,
+        help_text=_("Never a victim's or suspect's name, nor anything that identifies them."),
+    )
+    crime_type = forms.ChoiceField(label=_("Crime type"), choices=CrimeType.choices)
+    tlp = forms.ChoiceField(
+        label=_("TLP"),
+        choices=TLP.choices,
+        initial=TLP.AMBER,
+        help_text=_(
+            "RED: named people only. AMBER+STRICT: your organisation only. "
+            "AMBER: need-to-know in the organisations you share with."
+        ),
+    )
+    countries = forms.CharField(
+        label=_("Countries involved"),
+        required=False,
+        max_length=400,
+        help_text=_("ISO codes separated by spaces, e.g. NL PH."),
+    )
+    summary = forms.CharField(
+        label=_("Summary"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Coordination metadata only: no imagery, no victim identities."),
+    )
+
+
+class CaseEditForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = [
+            "title",
+            "summary",
+            "crime_type",
+            "status",
+            "countries",
+            "victims_identified",
+            "victims_safeguarded",
+            "suspects_identified",
+            "suspects_arrested",
+        ]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 5})}
+
+
+class TLPForm(forms.Form):
+    tlp = forms.ChoiceField(label=_("New TLP"), choices=TLP.choices)
+
+
+class ShareForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, required=False, to_field_name="uuid")
+    membership = forms.ModelChoiceField(
+        label=_("Or a named person"), queryset=None, required=False, to_field_name="uuid"
+    )
+    level = forms.ChoiceField(label=_("Access"), choices=AccessLevel.choices, initial=AccessLevel.VIEW)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    legal_basis = forms.ChoiceField(
+        label=_("Legal basis"),
+        required=False,
+        choices=[("", "—")] + LegalBasis.choices,
+        help_text=_("Required for foreign police, international bodies and industry."),
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, organisations, memberships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["membership"].queryset = memberships
+        self.fields["membership"].label_from_instance = lambda m: f"{m.user.full_name} — {m.organisation.name}"
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("organisation")) == bool(data.get("membership")):
+            raise forms.ValidationError(_("Choose either an organisation or a named person."))
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class HandoverForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("New lead organisation"), queryset=None, to_field_name="uuid")
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))

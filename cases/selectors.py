@@ -1,0 +1,244 @@
+"""Reads for cases: the one gateway for a single case and the one list selector.
+
+Access follows the user's *active* membership only: the organisation's group grants plus the
+named grants given to the user for that membership. django-guardian's own checker unions every
+group a user belongs to, which would carry police access into NGO work, so the checks here read
+guardian's direct foreign-key tables themselves (two small indexed queries).
+
+The list follows design B5 of ../shared/PERFORMANCE.md: the visible set is the union of grant
+ids (never a join with DISTINCT, never OR'd EXISTS), which stays flat from 100k to 1M cases.
+For sparse users (few visible cases) walking the ``opened_at`` index to find them is slow, so
+when the visible set is small the ids are fetched first and the page is built from them.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from audit.services import Result, audit_record
+from cases.constants import TLP
+from cases.models import Case, CaseGroupObjectPermission, CaseShare, CaseUserObjectPermission
+from partners.models import RESTRICTED_KINDS, Membership
+
+SPARSE_LIMIT = 1000
+RESTRICTED_TLP = (TLP.AMBER_STRICT, TLP.RED)
+
+
+def _permission_id(codename: str) -> Subquery:
+    # A subquery, not a cached id: the planner evaluates it once per statement (an InitPlan),
+    # and it stays right when tests re-create the permission table.
+    return Subquery(Permission.objects.filter(content_type__app_label="cases", codename=codename).values("id")[:1])
+
+
+def _live(qs: QuerySet) -> QuerySet:
+    return qs.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
+def case_grant_ids(*, membership: Membership, codename: str = "view_case") -> tuple[QuerySet, QuerySet]:
+    """Two id subqueries: cases granted to the active organisation's group, and named grants
+    given to this user for this membership."""
+    permission = _permission_id(codename)
+    group_ids = _live(
+        CaseGroupObjectPermission.objects.filter(group_id=membership.organisation.group_id, permission_id=permission)
+    ).values_list("content_object_id", flat=True)
+    user_ids = _live(
+        CaseUserObjectPermission.objects.filter(
+            user_id=membership.user_id, membership_id=membership.pk, permission_id=permission
+        )
+    ).values_list("content_object_id", flat=True)
+    return group_ids, user_ids
+
+
+def _restrict_for_kind(qs: QuerySet, membership: Membership) -> QuerySet:
+    # Defence in depth: NGO and industry members never see AMBER+STRICT or RED, even if a grant
+    # slipped through (sharing refuses it, and tightening the TLP revokes it).
+    if membership.organisation.kind in RESTRICTED_KINDS:
+        return qs.exclude(tlp__in=RESTRICTED_TLP)
+    return qs
+
+
+def cases_visible_to(*, membership: Membership | None) -> QuerySet[Case]:
+    """Every case the member may see, as an unordered queryset (no rows fetched)."""
+    if membership is None:
+        return Case.objects.none()
+    group_ids, user_ids = case_grant_ids(membership=membership)
+    return _restrict_for_kind(Case.objects.filter(Q(pk__in=group_ids) | Q(pk__in=user_ids)), membership)
+
+
+@dataclass
+class CaseFilters:
+    status: str = ""
+    crime_type: str = ""
+    tlp: str = ""
+    country: str = ""
+    lead: str = ""  # organisation UUID
+    text: str = ""
+
+    def apply(self, qs: QuerySet[Case]) -> QuerySet[Case]:
+        if self.status:
+            qs = qs.filter(status=self.status)
+        if self.crime_type:
+            qs = qs.filter(crime_type=self.crime_type)
+        if self.tlp:
+            qs = qs.filter(tlp=self.tlp)
+        if self.country:
+            qs = qs.filter(countries__contains=self.country.upper())
+        if self.lead:
+            qs = qs.filter(lead_organisation__uuid=self.lead)
+        if self.text:
+            qs = qs.filter(Q(reference__icontains=self.text) | Q(title__icontains=self.text))
+        return qs
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass
+class CasePage:
+    cases: list[Case]
+    total: int
+    page: int
+    per_page: int
+    plan: str = field(default="dense")
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def case_list(*, membership: Membership | None, filters: CaseFilters, page: int = 1, per_page: int = 50) -> CasePage:
+    """One page of visible cases, newest first, with the total: three queries whatever the
+    page size (sparse probe, count, page)."""
+    if membership is None:
+        return CasePage(cases=[], total=0, page=1, per_page=per_page)
+    group_ids, user_ids = case_grant_ids(membership=membership)
+    probe = list(group_ids.union(user_ids)[: SPARSE_LIMIT + 1])
+    if len(probe) <= SPARSE_LIMIT:
+        base, plan = Case.objects.filter(pk__in=probe), "sparse"
+    else:
+        base, plan = Case.objects.filter(Q(pk__in=group_ids) | Q(pk__in=user_ids)), "dense"
+    qs = filters.apply(_restrict_for_kind(base, membership))
+    total = qs.count()
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    offset = (page - 1) * per_page
+    rows = list(qs.select_related("lead_organisation").order_by("-opened_at", "-id")[offset : offset + per_page])
+    return CasePage(cases=rows, total=total, page=page, per_page=per_page, plan=plan)
+
+
+def case_permissions(*, membership: Membership, case: Case) -> frozenset[str]:
+    """The case permissions the member holds on one case through the active organisation."""
+    if membership.organisation.kind in RESTRICTED_KINDS and case.tlp in RESTRICTED_TLP:
+        return frozenset()
+    group = _live(
+        CaseGroupObjectPermission.objects.filter(group_id=membership.organisation.group_id, content_object=case)
+    ).values_list("permission__codename", flat=True)
+    named = _live(
+        CaseUserObjectPermission.objects.filter(user_id=membership.user_id, membership=membership, content_object=case)
+    ).values_list("permission__codename", flat=True)
+    return frozenset(group.union(named))
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """A case as one member may use it: the object and the permissions they hold on it."""
+
+    case: Case
+    membership: Membership
+    permissions: frozenset[str]
+
+    def can(self, codename: str) -> bool:
+        return codename in self.permissions
+
+    @property
+    def is_lead(self) -> bool:
+        return self.case.lead_organisation_id == self.membership.organisation_id
+
+    # Template-friendly shortcuts.
+    @property
+    def can_change(self) -> bool:
+        return self.can("change_case")
+
+    @property
+    def can_share(self) -> bool:
+        return self.can("share_case")
+
+    @property
+    def can_contribute(self) -> bool:
+        return self.can("contribute_case")
+
+
+def case_get_for_user(*, request, uuid, audit_action: str | None = "case.view") -> CaseAccess:
+    """The gateway: the case with the caller's permissions, or Http404.
+
+    Every page and API that touches one case comes through here. A case the caller may not see
+    is a 404 whether or not it exists, and the refusal is audited as ``denied``; a successful
+    read is audited with ``audit_action`` (change routes pass ``None`` and let the service
+    write the event of the change itself).
+    """
+    membership = getattr(request, "membership", None)
+    case = Case.objects.select_related("lead_organisation").filter(uuid=uuid).first() if membership else None
+    permissions = case_permissions(membership=membership, case=case) if case is not None else frozenset()
+    if "view_case" not in permissions:
+        audit_record(
+            action=audit_action or "case.access",
+            result=Result.DENIED,
+            request=request,
+            object_type="cases.case",
+            object_id=str(uuid),
+            durable=True,
+        )
+        raise Http404
+    if audit_action:
+        audit_record(action=audit_action, request=request, obj=case)
+    return CaseAccess(case=case, membership=membership, permissions=permissions)
+
+
+def case_shares(*, case: Case) -> QuerySet[CaseShare]:
+    return (
+        CaseShare.objects.filter(case=case)
+        .select_related("organisation", "membership__user", "requested_by", "approved_by")
+        .order_by("-status", "-created_at")
+    )
+
+
+def case_share_candidates(*, access: CaseAccess):
+    """Who the member may pick when sharing: any active organisation (the TLP rules decide at
+    the share), and named people of their own organisation or of organisations that already
+    have the case, so the form does not become a directory of everyone in the portal."""
+    from partners.models import Organisation
+
+    organisations = Organisation.objects.filter(active=True).order_by("name")
+    orgs_with_case = CaseShare.objects.filter(case=access.case, status=CaseShare.Status.ACTIVE).values(
+        "organisation_id"
+    )
+    memberships = (
+        Membership.objects.filter(active=True, user__is_active=True, user__is_service_account=False)
+        .filter(Q(organisation_id=access.membership.organisation_id) | Q(organisation_id__in=orgs_with_case))
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__full_name")
+    )
+    return organisations, memberships
+
+
+def shares_awaiting_approval(*, membership: Membership | None) -> QuerySet[CaseShare]:
+    """Pending four-eyes shares of cases the member's organisation leads and the member can share."""
+    if membership is None:
+        return CaseShare.objects.none()
+    shareable = case_grant_ids(membership=membership, codename="share_case")
+    return (
+        CaseShare.objects.filter(status=CaseShare.Status.PENDING, case__lead_organisation=membership.organisation)
+        .filter(Q(case_id__in=shareable[0]) | Q(case_id__in=shareable[1]))
+        .select_related("case", "organisation", "membership__user", "requested_by")
+        .order_by("created_at")
+    )

@@ -1,0 +1,725 @@
+"""Writes for cases: creating, changing, sharing under TLP rules, handing over the lead.
+
+Every function here runs in one transaction, checks what the acting member may do, writes
+the grant rows and the share record together, adds a timeline entry and an audit event.
+A refusal raises ValidationError (bad input, broken TLP rule) or PermissionDenied and
+changes nothing.
+"""
+
+from datetime import datetime
+
+import pycountry
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_record
+from cases.constants import LEVEL_PERMISSIONS, TLP, AccessLevel, CaseStatus, LegalBasis, tlp_rank
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseShare,
+    CaseUserObjectPermission,
+    LeadHandover,
+    TimelineEntry,
+)
+from cases.references import case_reference_next
+from cases.selectors import CaseAccess
+from partners.models import CROSS_BORDER_KINDS, RESTRICTED_KINDS, Membership, Organisation
+from partners.roles import Capability, role_can
+
+Status = CaseShare.Status
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _require_capability(membership: Membership, capability: str) -> None:
+    if not role_can(membership.role, capability):
+        raise PermissionDenied(_("Your role may not do this."))
+
+
+def _require(access: CaseAccess, codename: str) -> None:
+    if not access.can(codename):
+        raise PermissionDenied(_("You may see this case but not do this."))
+
+
+def countries_normalise(raw: str | list[str]) -> str:
+    """ISO 3166 alpha-2 or alpha-3 codes, any separator, to a space-separated alpha-2 list."""
+    items = raw.replace(",", " ").split() if isinstance(raw, str) else raw
+    codes: list[str] = []
+    for item in items:
+        country = pycountry.countries.get(alpha_2=item.upper()) if len(item) == 2 else None
+        if country is None and len(item) == 3:
+            country = pycountry.countries.get(alpha_3=item.upper())
+        if country is None:
+            raise ValidationError({"countries": _("%(code)s is not an ISO 3166 country code.") % {"code": item}})
+        if country.alpha_2 not in codes:
+            codes.append(country.alpha_2)
+    return " ".join(codes)
+
+
+def _timeline(case: Case, kind: str, body: str, by: User | None, organisation: Organisation | None) -> None:
+    TimelineEntry.objects.create(case=case, kind=kind, body=body, author=by, organisation=organisation)
+
+
+def _tell(users, subject: str, body: str) -> None:
+    """Plain-text notice after commit: the reference and the kind of event, no case content."""
+    recipients = sorted({u.email for u in users if u.is_active and not u.is_service_account})
+    if recipients:
+        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+
+
+def _grant(share: CaseShare) -> None:
+    permissions = Permission.objects.filter(
+        content_type__app_label="cases", codename__in=LEVEL_PERMISSIONS[share.level]
+    )
+    if share.membership_id:
+        CaseUserObjectPermission.objects.bulk_create(
+            CaseUserObjectPermission(
+                user_id=share.membership.user_id,
+                membership_id=share.membership_id,
+                permission=p,
+                content_object=share.case,
+                expires_at=share.expires_at,
+            )
+            for p in permissions
+        )
+    else:
+        CaseGroupObjectPermission.objects.bulk_create(
+            CaseGroupObjectPermission(
+                group_id=share.organisation.group_id,
+                permission=p,
+                content_object=share.case,
+                expires_at=share.expires_at,
+            )
+            for p in permissions
+        )
+
+
+def _ungrant(share: CaseShare) -> None:
+    if share.membership_id:
+        CaseUserObjectPermission.objects.filter(content_object=share.case, membership_id=share.membership_id).delete()
+    else:
+        CaseGroupObjectPermission.objects.filter(
+            content_object=share.case, group_id=share.organisation.group_id
+        ).delete()
+
+
+def _end_share(share: CaseShare, status: str, reason: str) -> None:
+    _ungrant(share)
+    share.status = status
+    share.ended_at = timezone.now()
+    share.end_reason = reason[:300]
+    share.save(update_fields=["status", "ended_at", "end_reason"])
+
+
+def _members_of(organisation: Organisation):
+    return User.objects.filter(memberships__organisation=organisation, memberships__active=True)
+
+
+# --- the TLP rules --------------------------------------------------------------------------
+
+
+def share_refusal(
+    *, case: Case, sharer: Membership, organisation: Organisation, membership: Membership | None
+) -> str | None:
+    """Why this share would break the case's TLP, or None when it is allowed."""
+    tlp = case.tlp
+    lead = case.lead_organisation_id
+    if organisation.kind in RESTRICTED_KINDS and tlp in (TLP.AMBER_STRICT, TLP.RED):
+        return _("NGO and industry organisations never receive AMBER+STRICT or RED cases.")
+    if tlp == TLP.RED and membership is None:
+        return _("A RED case is shared only with named people, never with an organisation.")
+    if tlp == TLP.AMBER_STRICT and organisation.pk != lead:
+        return _("An AMBER+STRICT case stays inside the lead organisation.")
+    if tlp == TLP.AMBER and sharer.organisation_id != lead and organisation.pk != sharer.organisation_id:
+        return _("You received this AMBER case: you may share it only inside your own organisation.")
+    if not organisation.active:
+        return _("That organisation is not active.")
+    return None
+
+
+# --- cases ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_create(
+    *,
+    membership: Membership,
+    title: str,
+    crime_type: str,
+    tlp: str,
+    summary: str = "",
+    countries: str = "",
+    opened_at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Case:
+    _require_capability(membership, Capability.CREATE_CASE)
+    organisation = membership.organisation
+    if tlp in (TLP.AMBER_STRICT, TLP.RED) and organisation.kind in RESTRICTED_KINDS:
+        raise ValidationError({"tlp": _("NGO and industry organisations do not hold AMBER+STRICT or RED cases.")})
+    case = Case(
+        reference=case_reference_next(country=organisation.country),
+        title=title.strip(),
+        summary=summary.strip(),
+        crime_type=crime_type,
+        tlp=tlp,
+        lead_organisation=organisation,
+        countries=countries_normalise(countries),
+        opened_at=opened_at or timezone.now(),
+        created_by=membership.user,
+    )
+    case.full_clean()
+    case.save()
+    lead_share = CaseShare(
+        case=case,
+        organisation=organisation,
+        level=AccessLevel.SHARE,
+        status=Status.ACTIVE,
+        is_lead=True,
+        reason=_("Lead organisation"),
+        requested_by=membership.user,
+        requested_by_organisation=organisation,
+        decided_at=timezone.now(),
+    )
+    if tlp == TLP.RED:
+        # RED: never through a group, not even the lead's own; the creator is named.
+        lead_share.membership = membership
+        lead_share.reason = _("Creator of a RED case")
+    lead_share.save()
+    _grant(lead_share)
+    _timeline(
+        case,
+        TimelineEntry.Kind.CREATED,
+        _("Case opened as %(tlp)s.") % {"tlp": case.get_tlp_display()},
+        membership.user,
+        organisation,
+    )
+    audit_record(
+        action="case.create",
+        request=request,
+        actor=membership.user,
+        organisation=organisation,
+        obj=case,
+        details={"reference": case.reference, "tlp": tlp},
+    )
+    return case
+
+
+UPDATABLE_FIELDS = (
+    "title",
+    "summary",
+    "crime_type",
+    "status",
+    "countries",
+    "victims_identified",
+    "victims_safeguarded",
+    "suspects_identified",
+    "suspects_arrested",
+)
+
+
+@transaction.atomic
+def case_update(*, access: CaseAccess, request: HttpRequest | None = None, **changes) -> list[str]:
+    """Change case details (not TLP or lead: those have their own services). Returns the
+    names of the fields that changed."""
+    _require(access, "change_case")
+    case = Case.objects.select_for_update().get(pk=access.case.pk)
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    if "countries" in changes:
+        changes["countries"] = countries_normalise(changes["countries"])
+    changed = [name for name, value in changes.items() if getattr(case, name) != value]
+    old_status = case.status
+    for name in changed:
+        setattr(case, name, changes[name])
+    if "status" in changed:
+        case.closed_at = timezone.now() if case.status == CaseStatus.CLOSED else None
+    if not changed:
+        return []
+    case.full_clean()
+    case.save()
+    by, organisation = access.membership.user, access.membership.organisation
+    if "status" in changed:
+        _timeline(
+            case,
+            TimelineEntry.Kind.STATUS,
+            _("Status: %(old)s → %(new)s") % {"old": CaseStatus(old_status).label, "new": case.get_status_display()},
+            by,
+            organisation,
+        )
+    if set(changed) - {"status"}:
+        _timeline(
+            case,
+            TimelineEntry.Kind.UPDATED,
+            _("Changed: %(fields)s")
+            % {"fields": ", ".join(str(Case._meta.get_field(f).verbose_name) for f in changed if f != "status")},
+            by,
+            organisation,
+        )
+    audit_record(
+        action="case.update",
+        request=request,
+        actor=by,
+        organisation=organisation,
+        obj=case,
+        details={"fields": changed},
+    )
+    access.case.__dict__.update(case.__dict__)
+    return changed
+
+
+@transaction.atomic
+def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None = None) -> list[CaseShare]:
+    """Change the classification. A stricter TLP revokes every share it forbids; the revoked
+    shares are returned so the page can say which."""
+    _require(access, "change_case")
+    if tlp not in TLP.values:
+        raise ValidationError({"tlp": _("Unknown TLP level.")})
+    case = Case.objects.select_for_update().get(pk=access.case.pk)
+    if not access.is_lead:
+        raise PermissionDenied(_("Only the lead organisation changes the TLP."))
+    old = case.tlp
+    if tlp == old:
+        return []
+    by, organisation = access.membership.user, access.membership.organisation
+    case.tlp = tlp
+    case.save(update_fields=["tlp", "updated_at"])
+    revoked: list[CaseShare] = []
+    if tlp_rank(tlp) > tlp_rank(old):
+        if (
+            tlp == TLP.RED
+            and not CaseShare.objects.filter(case=case, membership=access.membership, status=Status.ACTIVE).exists()
+        ):
+            # Whoever makes a case RED keeps it: they are named, before the group grant goes.
+            named = CaseShare.objects.create(
+                case=case,
+                organisation=organisation,
+                membership=access.membership,
+                level=AccessLevel.SHARE,
+                status=Status.ACTIVE,
+                reason=_("Made the case RED"),
+                requested_by=by,
+                requested_by_organisation=organisation,
+                decided_at=timezone.now(),
+            )
+            _grant(named)
+        for share in CaseShare.objects.filter(case=case, status=Status.ACTIVE).select_related(
+            "organisation", "membership"
+        ):
+            if share.is_named and share.membership_id == access.membership.pk:
+                continue
+            refusal = _tlp_forbids_existing(case, share)
+            if refusal:
+                _end_share(share, Status.REVOKED, refusal)
+                revoked.append(share)
+        for pending in CaseShare.objects.filter(case=case, status=Status.PENDING):
+            if _tlp_forbids_existing(case, pending):
+                pending.status, pending.ended_at = Status.REJECTED, timezone.now()
+                pending.save(update_fields=["status", "ended_at"])
+    _timeline(
+        case,
+        TimelineEntry.Kind.SHARE,
+        _("TLP changed from %(old)s to %(new)s; %(n)s share(s) revoked.") % {"old": old, "new": tlp, "n": len(revoked)},
+        by,
+        organisation,
+    )
+    audit_record(
+        action="case.tlp_change",
+        request=request,
+        actor=by,
+        organisation=organisation,
+        obj=case,
+        details={"from": old, "to": tlp, "revoked": [str(s.uuid) for s in revoked]},
+    )
+    for share in revoked:
+        _tell(
+            _members_of(share.organisation) if not share.is_named else [share.membership.user],
+            _("Access to case %(ref)s ended") % {"ref": case.reference},
+            _("Your access to case %(ref)s ended because its classification changed.") % {"ref": case.reference},
+        )
+    access.case.tlp = tlp
+    return revoked
+
+
+def _tlp_forbids_existing(case: Case, share: CaseShare) -> str | None:
+    organisation = share.organisation
+    if organisation.kind in RESTRICTED_KINDS and case.tlp in (TLP.AMBER_STRICT, TLP.RED):
+        return _("NGO and industry organisations never receive AMBER+STRICT or RED cases.")
+    if case.tlp == TLP.RED and not share.is_named:
+        return _("A RED case is shared only with named people.")
+    if case.tlp == TLP.AMBER_STRICT and organisation.pk != case.lead_organisation_id:
+        return _("An AMBER+STRICT case stays inside the lead organisation.")
+    return None
+
+
+# --- sharing --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_share(
+    *,
+    access: CaseAccess,
+    level: str,
+    reason: str,
+    organisation: Organisation | None = None,
+    membership: Membership | None = None,
+    expires_at: datetime | None = None,
+    legal_basis: str = "",
+    request: HttpRequest | None = None,
+) -> CaseShare:
+    """Grant an organisation, or a named person acting for one, access to the case.
+
+    Shares to foreign police, international bodies and industry record a legal basis and wait
+    for a second member of the lead organisation to approve them (four eyes).
+    """
+    sharer = access.membership
+    _require_capability(sharer, Capability.SHARE_CASE)
+    _require(access, "share_case")
+    case = Case.objects.select_for_update().get(pk=access.case.pk)
+    if membership is not None:
+        organisation = membership.organisation
+        if not membership.active:
+            raise ValidationError(_("That person is no longer a member of %(org)s.") % {"org": organisation})
+    if organisation is None:
+        raise ValidationError(_("Choose an organisation or a person."))
+    if level not in AccessLevel.values:
+        raise ValidationError({"level": _("Unknown access level.")})
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": _("Give a reason for sharing.")})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    refusal = share_refusal(case=case, sharer=sharer, organisation=organisation, membership=membership)
+    if refusal:
+        raise ValidationError(refusal)
+    if level == AccessLevel.SHARE and sharer.organisation_id != case.lead_organisation_id:
+        raise ValidationError(_("Only the lead organisation can give full access, including sharing."))
+    existing = CaseShare.objects.filter(
+        case=case, status__in=[Status.PENDING, Status.ACTIVE], organisation=organisation, membership=membership
+    )
+    if existing.exists():
+        raise ValidationError(
+            _("%(who)s already has access or a pending share; revoke it first to change it.")
+            % {"who": membership.user if membership else organisation}
+        )
+    cross_border = organisation.kind in CROSS_BORDER_KINDS
+    if cross_border and legal_basis not in LegalBasis.values:
+        raise ValidationError(
+            {"legal_basis": _("Sharing with %(kind)s needs a legal basis.") % {"kind": organisation.get_kind_display()}}
+        )
+    share = CaseShare.objects.create(
+        case=case,
+        organisation=organisation,
+        membership=membership,
+        level=level,
+        reason=reason.strip()[:500],
+        legal_basis=legal_basis if cross_border else (legal_basis or ""),
+        expires_at=expires_at,
+        status=Status.PENDING if cross_border else Status.ACTIVE,
+        requested_by=sharer.user,
+        requested_by_organisation=sharer.organisation,
+        decided_at=None if cross_border else timezone.now(),
+    )
+    who = f"{membership.user} ({organisation})" if membership else str(organisation)
+    if share.status == Status.ACTIVE:
+        _grant(share)
+        _timeline(
+            case,
+            TimelineEntry.Kind.SHARE,
+            _("Shared with %(who)s: %(level)s.") % {"who": who, "level": share.get_level_display()},
+            sharer.user,
+            sharer.organisation,
+        )
+        _tell_recipients(share)
+    else:
+        _timeline(
+            case,
+            TimelineEntry.Kind.SHARE,
+            _("Share with %(who)s awaits a second approver.") % {"who": who},
+            sharer.user,
+            sharer.organisation,
+        )
+        _tell(
+            _share_approvers(case, exclude=sharer.user),
+            _("Share of case %(ref)s awaits your approval") % {"ref": case.reference},
+            _(
+                "A colleague asked to share case %(ref)s with another organisation. It takes "
+                "effect once a second person approves it."
+            )
+            % {"ref": case.reference},
+        )
+    audit_record(
+        action="case.share",
+        request=request,
+        actor=sharer.user,
+        organisation=sharer.organisation,
+        obj=case,
+        details={
+            "share": str(share.uuid),
+            "to_organisation": str(organisation.uuid),
+            "to_user": str(membership.user.uuid) if membership else None,
+            "level": level,
+            "status": share.status,
+            "legal_basis": share.legal_basis,
+        },
+    )
+    return share
+
+
+def _tell_recipients(share: CaseShare) -> None:
+    users = [share.membership.user] if share.is_named else list(_members_of(share.organisation))
+    _tell(
+        users,
+        _("Case %(ref)s was shared with you") % {"ref": share.case.reference},
+        _("Case %(ref)s is now visible to you in the portal.") % {"ref": share.case.reference},
+    )
+
+
+def _share_approvers(case: Case, *, exclude: User):
+    roles = [r for r in ("liaison", "prosecutor") if role_can(r, Capability.SHARE_CASE)]
+    return _members_of(case.lead_organisation).filter(memberships__role__in=roles).exclude(pk=exclude.pk).distinct()
+
+
+@transaction.atomic
+def case_share_decide(
+    *, access: CaseAccess, share: CaseShare, approve: bool, request: HttpRequest | None = None
+) -> CaseShare:
+    """Four eyes: a second member of the lead organisation approves or rejects a pending share."""
+    approver = access.membership
+    _require_capability(approver, Capability.SHARE_CASE)
+    _require(access, "share_case")
+    share = (
+        CaseShare.objects.select_for_update(of=("self",))
+        .select_related("case", "organisation", "membership")
+        .get(pk=share.pk)
+    )
+    if share.case_id != access.case.pk or share.status != Status.PENDING:
+        raise ValidationError(_("This share is not awaiting approval."))
+    if approver.organisation_id != share.case.lead_organisation_id:
+        raise PermissionDenied(_("Only the lead organisation approves shares."))
+    if share.requested_by_id == approver.user_id:
+        raise PermissionDenied(_("A second person must approve: you asked for this share yourself."))
+    refusal = share_refusal(
+        case=share.case, sharer=approver, organisation=share.organisation, membership=share.membership
+    )
+    if approve and refusal:
+        raise ValidationError(refusal)
+    share.status = Status.ACTIVE if approve else Status.REJECTED
+    share.approved_by = approver.user
+    share.decided_at = timezone.now()
+    share.save(update_fields=["status", "approved_by", "decided_at"])
+    if approve:
+        _grant(share)
+        _tell_recipients(share)
+    _timeline(
+        share.case,
+        TimelineEntry.Kind.SHARE,
+        (_("Share with %(who)s approved.") if approve else _("Share with %(who)s rejected."))
+        % {"who": share.membership.user if share.is_named else share.organisation},
+        approver.user,
+        approver.organisation,
+    )
+    audit_record(
+        action="case.share_approve" if approve else "case.share_reject",
+        request=request,
+        actor=approver.user,
+        organisation=approver.organisation,
+        obj=share.case,
+        details={"share": str(share.uuid)},
+    )
+    return share
+
+
+@transaction.atomic
+def case_share_revoke(
+    *, access: CaseAccess, share: CaseShare, reason: str, request: HttpRequest | None = None
+) -> CaseShare:
+    """End a share. Access stops on the recipient's next request (the grant rows go now)."""
+    revoker = access.membership
+    _require(access, "share_case")
+    share = (
+        CaseShare.objects.select_for_update(of=("self",))
+        .select_related("case", "organisation", "membership")
+        .get(pk=share.pk)
+    )
+    if share.case_id != access.case.pk or share.status not in (Status.ACTIVE, Status.PENDING):
+        raise ValidationError(_("This share is not active."))
+    if share.is_lead:
+        raise ValidationError(_("The lead organisation's own access cannot be revoked; hand over the lead instead."))
+    lead = revoker.organisation_id == share.case.lead_organisation_id
+    if not lead and share.requested_by_organisation_id != revoker.organisation_id:
+        raise PermissionDenied(_("Only the lead organisation or the organisation that shared may revoke."))
+    _end_share(share, Status.REVOKED, reason or _("Revoked"))
+    _timeline(
+        share.case,
+        TimelineEntry.Kind.SHARE,
+        _("Access of %(who)s revoked.") % {"who": share.membership.user if share.is_named else share.organisation},
+        revoker.user,
+        revoker.organisation,
+    )
+    audit_record(
+        action="case.share_revoke",
+        request=request,
+        actor=revoker.user,
+        organisation=revoker.organisation,
+        obj=share.case,
+        details={"share": str(share.uuid), "reason": reason},
+    )
+    _tell(
+        [share.membership.user] if share.is_named else _members_of(share.organisation),
+        _("Access to case %(ref)s ended") % {"ref": share.case.reference},
+        _("Your access to case %(ref)s was revoked.") % {"ref": share.case.reference},
+    )
+    return share
+
+
+@transaction.atomic
+def case_shares_lapse_for_membership(*, membership: Membership) -> int:
+    """Named grants lapse when the membership they were given under ends."""
+    shares = list(CaseShare.objects.filter(membership=membership, status__in=[Status.ACTIVE, Status.PENDING]))
+    for share in shares:
+        _end_share(share, Status.EXPIRED, "membership ended")
+    CaseUserObjectPermission.objects.filter(membership=membership).delete()
+    return len(shares)
+
+
+@transaction.atomic
+def case_shares_expire_due() -> int:
+    """Mark shares past their expiry (access already stopped at expiry: selectors check it)."""
+    due = list(
+        CaseShare.objects.filter(status=Status.ACTIVE, expires_at__lte=timezone.now()).select_related(
+            "case", "organisation", "membership"
+        )
+    )
+    for share in due:
+        _end_share(share, Status.EXPIRED, "expired")
+        audit_record(action="case.share_expire", obj=share.case, details={"share": str(share.uuid)})
+    return len(due)
+
+
+# --- lead handover --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_handover_propose(
+    *, access: CaseAccess, organisation: Organisation, reason: str, request: HttpRequest | None = None
+) -> LeadHandover:
+    _require(access, "share_case")
+    if not access.is_lead:
+        raise PermissionDenied(_("Only the lead organisation hands over the lead."))
+    case = access.case
+    if not CaseShare.objects.filter(
+        case=case, organisation=organisation, membership__isnull=True, status=Status.ACTIVE
+    ).exists():
+        raise ValidationError(_("The lead can go only to an organisation that already has the case."))
+    if case.tlp == TLP.RED or organisation.kind in RESTRICTED_KINDS:
+        raise ValidationError(_("The lead of this case cannot go to that organisation."))
+    if LeadHandover.objects.filter(case=case, status=LeadHandover.Status.PENDING).exists():
+        raise ValidationError(_("A handover is already waiting for consent."))
+    handover = LeadHandover.objects.create(
+        case=case,
+        from_organisation=access.membership.organisation,
+        to_organisation=organisation,
+        reason=reason[:500],
+        requested_by=access.membership.user,
+    )
+    _timeline(
+        case,
+        TimelineEntry.Kind.LEAD,
+        _("Lead offered to %(org)s.") % {"org": organisation},
+        access.membership.user,
+        access.membership.organisation,
+    )
+    audit_record(
+        action="case.handover_propose",
+        request=request,
+        actor=access.membership.user,
+        organisation=access.membership.organisation,
+        obj=case,
+        details={"to": str(organisation.uuid)},
+    )
+    return handover
+
+
+@transaction.atomic
+def case_handover_decide(
+    *, access: CaseAccess, handover: LeadHandover, accept: bool, request: HttpRequest | None = None
+) -> LeadHandover:
+    """The receiving organisation consents (or declines). On consent the receiver gets full
+    access and the lead; the previous lead keeps change access."""
+    member = access.membership
+    _require_capability(member, Capability.SHARE_CASE)
+    handover = LeadHandover.objects.select_for_update().get(pk=handover.pk)
+    if handover.status != LeadHandover.Status.PENDING or handover.case_id != access.case.pk:
+        raise ValidationError(_("This handover is not waiting for consent."))
+    if member.organisation_id != handover.to_organisation_id:
+        raise PermissionDenied(_("Only the receiving organisation consents to a handover."))
+    case = Case.objects.select_for_update().get(pk=handover.case_id)
+    handover.status = LeadHandover.Status.ACCEPTED if accept else LeadHandover.Status.DECLINED
+    handover.decided_by, handover.decided_at = member.user, timezone.now()
+    handover.save(update_fields=["status", "decided_by", "decided_at"])
+    if accept:
+        old_lead = CaseShare.objects.get(case=case, is_lead=True, status=Status.ACTIVE)
+        receiver = CaseShare.objects.get(
+            case=case, organisation=member.organisation, membership__isnull=True, status=Status.ACTIVE
+        )
+        for share, level, is_lead in ((old_lead, AccessLevel.CHANGE, False), (receiver, AccessLevel.SHARE, True)):
+            _ungrant(share)
+            share.level, share.is_lead = level, is_lead
+            share.save(update_fields=["level", "is_lead"])
+            _grant(share)
+        case.lead_organisation = member.organisation
+        case.save(update_fields=["lead_organisation", "updated_at"])
+    _timeline(
+        case,
+        TimelineEntry.Kind.LEAD,
+        (_("%(org)s took over the lead.") if accept else _("%(org)s declined the lead."))
+        % {"org": member.organisation},
+        member.user,
+        member.organisation,
+    )
+    audit_record(
+        action="case.handover_accept" if accept else "case.handover_decline",
+        request=request,
+        actor=member.user,
+        organisation=member.organisation,
+        obj=case,
+        details={"handover": str(handover.uuid)},
+    )
+    return handover
+
+
+# --- notes ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_note_add(*, access: CaseAccess, body: str, request: HttpRequest | None = None) -> TimelineEntry:
+    _require(access, "contribute_case")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write something.")})
+    if len(body) > 10000:
+        raise ValidationError({"body": _("A note can be at most 10,000 characters.")})
+    entry = TimelineEntry.objects.create(
+        case=access.case,
+        kind=TimelineEntry.Kind.NOTE,
+        body=body,
+        author=access.membership.user,
+        organisation=access.membership.organisation,
+    )
+    audit_record(
+        action="case.note_add",
+        request=request,
+        actor=access.membership.user,
+        organisation=access.membership.organisation,
+        obj=access.case,
+        details={"entry": str(entry.uuid)},
+    )
+    return entry

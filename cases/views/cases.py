@@ -1,0 +1,158 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit.services import audit_record
+from cases.constants import TLP
+from cases.forms import CaseCreateForm, CaseEditForm, CaseFilterForm, HandoverForm, NoteForm, TLPForm
+from cases.models import LeadHandover
+from cases.selectors import CaseFilters, case_get_for_user, case_list, case_shares
+from cases.services import case_change_tlp, case_create, case_note_add, case_update
+from cases.views.common import form_errors_from, require_case_permission
+from partners.models import Organisation
+from partners.roles import Capability, role_can
+
+
+@require_GET
+def case_list_view(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None)
+    filters, page = CaseFilters(), 1
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = CaseFilters(
+            status=data["status"],
+            crime_type=data["crime_type"],
+            tlp=data["tlp"],
+            country=data["country"],
+            lead=str(data["lead"] or ""),
+            text=data["text"].strip(),
+        )
+        page = data["page"] or 1
+    result = case_list(membership=request.membership, filters=filters, page=page)
+    audit_record(
+        action="case.search" if filters.text else "case.list",
+        request=request,
+        details={"filters": filters.as_dict(), "page": result.page, "total": result.total},
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "cases/_case_rows.html" if request.htmx else "cases/list.html"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "result": result,
+            "query": query.urlencode(),
+            "may_create": role_can(request.membership.role, Capability.CREATE_CASE) if request.membership else False,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_create_view(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    if membership is None or not role_can(membership.role, Capability.CREATE_CASE):
+        raise PermissionDenied
+    form = CaseCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = case_create(membership=membership, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+            return redirect("cases:detail", uuid=case.uuid)
+    return render(request, "cases/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def case_detail_view(request: HttpRequest, uuid) -> HttpResponse:
+    access = case_get_for_user(request=request, uuid=uuid)
+    case = access.case
+    handover_form = None
+    if access.is_lead and access.can_share:
+        organisations = Organisation.objects.filter(
+            case_shares__case=case, case_shares__status="active", case_shares__membership__isnull=True
+        ).exclude(pk=case.lead_organisation_id)
+        handover_form = HandoverForm(organisations=organisations)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "handover_form": handover_form,
+            "pending_handover": case.handovers.filter(status=LeadHandover.Status.PENDING)
+            .select_related("from_organisation")
+            .first(),
+            "access": access,
+            "case": case,
+            "timeline": case.timeline.select_related("author", "organisation")[:200],
+            "milestones": case.milestones.select_related("owner_organisation"),
+            "tasks": case.tasks.select_related("assigned_organisation", "requesting_organisation", "assignee"),
+            "shares": case_shares(case=case) if access.can("share_case") else None,
+            "note_form": NoteForm(),
+            "tlp_form": TLPForm(initial={"tlp": case.tlp}),
+            "tlp_choices": TLP.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_edit_view(request: HttpRequest, uuid) -> HttpResponse:
+    access = case_get_for_user(request=request, uuid=uuid, audit_action=None)
+    require_case_permission(request, access, "change_case")
+    form = CaseEditForm(request.POST or None, instance=access.case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = case_update(
+                access=access, request=request, **{f: form.cleaned_data[f] for f in CaseEditForm.Meta.fields}
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Saved.") if changed else _("Nothing changed."))
+            return redirect("cases:detail", uuid=access.case.uuid)
+    if request.method == "GET":
+        audit_record(action="case.view", request=request, obj=access.case, details={"page": "edit"})
+    return render(request, "cases/edit.html", {"form": form, "case": access.case}, status=400 if form.errors else 200)
+
+
+@require_POST
+def case_tlp_view(request: HttpRequest, uuid) -> HttpResponse:
+    access = case_get_for_user(request=request, uuid=uuid, audit_action=None)
+    require_case_permission(request, access, "change_case")
+    form = TLPForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid TLP level."))
+        return redirect("cases:detail", uuid=uuid)
+    try:
+        revoked = case_change_tlp(access=access, tlp=form.cleaned_data["tlp"], request=request)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, _("TLP is now %(tlp)s.") % {"tlp": access.case.tlp})
+        if revoked:
+            messages.warning(
+                request,
+                _("Revoked because the new TLP forbids them: %(who)s")
+                % {"who": ", ".join(str(s.membership.user if s.is_named else s.organisation) for s in revoked)},
+            )
+    return redirect("cases:detail", uuid=uuid)
+
+
+@require_POST
+def case_note_view(request: HttpRequest, uuid) -> HttpResponse:
+    access = case_get_for_user(request=request, uuid=uuid, audit_action=None)
+    require_case_permission(request, access, "contribute_case")
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            case_note_add(access=access, body=form.cleaned_data["body"], request=request)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+    if form.errors:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("cases:detail", uuid=uuid)

@@ -1,0 +1,119 @@
+import re
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.constants import TLP, AccessLevel
+from cases.models import Case
+from cases.references import case_reference_next
+from cases.selectors import SPARSE_LIMIT, CaseFilters, case_list
+from cases.services import case_share
+from tests.cases.conftest import access_for, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_reference_format_and_sequence(world, new_case):
+    first, second = new_case(), new_case()
+    assert re.fullmatch(r"NL-\d{4}-\d{6}", first.reference)
+    assert int(second.reference[-6:]) == int(first.reference[-6:]) + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_references_are_unique_under_concurrency():
+    references: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def worker():
+        try:
+            barrier.wait()
+            for _ in range(10):
+                references.append(case_reference_next(country="NL"))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(references) == 80 and len(set(references)) == 80
+    assert sorted(int(r[-6:]) for r in references) == list(range(1, 81))
+
+
+def _many_cases(world, new_case, n):
+    cases = [new_case(TLP.GREEN, title=f"Operation {i}") for i in range(n)]
+    for case in cases[: n // 2]:
+        case_share(
+            access=access_for(world.liaison, case), organisation=world.partner, level=AccessLevel.VIEW, reason="x"
+        )
+    return cases
+
+
+def test_list_query_count_does_not_grow_with_page_size(world, new_case):
+    _many_cases(world, new_case, 30)
+    membership = world.partner_liaison.memberships.select_related("organisation").get()
+    counts = []
+    for per_page in (5, 15):
+        with CaptureQueriesContext(connection) as ctx:
+            page = case_list(membership=membership, filters=CaseFilters(), per_page=per_page)
+            [c.lead_organisation.name for c in page.cases]
+        counts.append(len(ctx.captured_queries))
+        assert len(page.cases) == per_page and page.total == 15
+    assert counts[0] == counts[1] == 3
+
+
+def test_list_page_query_count_is_flat(world, new_case, django_assert_max_num_queries):
+    _many_cases(world, new_case, 12)
+    client = client_for(world.liaison)
+    client.get("/cases/")  # warm the session
+    with CaptureQueriesContext(connection) as small:
+        client.get("/cases/?status=intake")
+    _many_cases(world, new_case, 12)
+    with CaptureQueriesContext(connection) as large:
+        client.get("/cases/?status=intake")
+    assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_dense_and_sparse_plans_give_the_same_pages(world, new_case, monkeypatch):
+    cases = _many_cases(world, new_case, 10)
+    membership = world.liaison.memberships.select_related("organisation").get()
+    sparse = case_list(membership=membership, filters=CaseFilters(), per_page=4, page=2)
+    monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", 3)
+    dense = case_list(membership=membership, filters=CaseFilters(), per_page=4, page=2)
+    assert (sparse.plan, dense.plan) == ("sparse", "dense")
+    assert [c.pk for c in sparse.cases] == [c.pk for c in dense.cases]
+    assert sparse.total == dense.total == len(cases)
+    assert SPARSE_LIMIT >= 100
+
+
+def test_filters(world, new_case):
+    case = new_case(TLP.GREEN, title="Operation Kingfisher")
+    other = new_case(TLP.AMBER, title="Operation Heron")
+    Case.objects.filter(pk=other.pk).update(countries="BE", status="active")
+    membership = world.liaison.memberships.select_related("organisation").get()
+
+    def refs(**kw):
+        return [c.reference for c in case_list(membership=membership, filters=CaseFilters(**kw)).cases]
+
+    assert refs(text="kingfish") == [case.reference]
+    assert refs(text=other.reference) == [other.reference]
+    assert refs(tlp="AMBER") == [other.reference]
+    assert refs(country="PH") == [case.reference]
+    assert refs(status="active") == [other.reference]
+    assert refs(lead=str(world.lead.uuid)) == [other.reference, case.reference]
+    assert refs(lead=str(world.partner.uuid)) == []
+
+
+def test_invalid_filter_values_get_a_message_and_no_results_change(world, new_case):
+    new_case(TLP.GREEN)
+    html = client_for(world.liaison).get("/cases/?country=Netherlands&tlp=PURPLE").content.decode()
+    assert "two-letter country code" in html
+    assert "Select a valid choice" in html

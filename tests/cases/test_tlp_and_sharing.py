@@ -1,0 +1,316 @@
+"""Every TLP rule, four-eyes approval and the lead handover."""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from audit.models import AuditEvent
+from cases.constants import TLP, AccessLevel, LegalBasis
+from cases.models import CaseGroupObjectPermission, CaseShare, LeadHandover
+from cases.services import (
+    case_change_tlp,
+    case_handover_decide,
+    case_handover_propose,
+    case_share,
+    case_share_decide,
+)
+from tests.cases.conftest import access_for, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _sees(user, case, organisation=None) -> bool:
+    return client_for(user, organisation).get(f"/cases/{case.uuid}/").status_code == 200
+
+
+# --- RED ----------------------------------------------------------------------------------
+
+
+def test_red_case_is_visible_only_to_named_people(world, new_case):
+    red = new_case(TLP.RED)
+    assert not CaseGroupObjectPermission.objects.filter(content_object=red).exists()
+    assert _sees(world.liaison, red)
+    assert not _sees(world.colleague, red)  # same organisation, not named
+    assert not _sees(world.lead_admin, red)
+
+
+def test_red_case_refuses_a_group_share_even_to_a_partner(world, new_case):
+    red = new_case(TLP.RED)
+    with pytest.raises(ValidationError, match="only with named people"):
+        case_share(
+            access=access_for(world.liaison, red), organisation=world.partner, level=AccessLevel.VIEW, reason="x"
+        )
+    assert not CaseShare.objects.filter(case=red, organisation=world.partner).exists()
+
+
+def test_red_case_can_name_a_colleague_who_then_sees_it(world, new_case, django_capture_on_commit_callbacks):
+    red = new_case(TLP.RED)
+    with django_capture_on_commit_callbacks(execute=True):
+        case_share(
+            access=access_for(world.liaison, red),
+            membership=world.colleague.memberships.get(),
+            level=AccessLevel.CONTRIBUTE,
+            reason="second investigator",
+        )
+    assert _sees(world.colleague, red)
+    assert not _sees(world.lead_admin, red)
+    assert [m.to for m in mail.outbox] == [[world.colleague.email]]
+    assert red.title not in mail.outbox[0].body  # the reference only, never case content
+
+
+# --- AMBER+STRICT --------------------------------------------------------------------------
+
+
+def test_amber_strict_never_leaves_the_lead_organisation(world, new_case):
+    strict = new_case(TLP.AMBER_STRICT)
+    assert _sees(world.colleague, strict)  # the lead organisation's group has it
+    with pytest.raises(ValidationError, match="stays inside the lead organisation"):
+        case_share(
+            access=access_for(world.liaison, strict), organisation=world.partner, level=AccessLevel.VIEW, reason="x"
+        )
+    with pytest.raises(ValidationError, match="stays inside the lead organisation"):
+        case_share(
+            access=access_for(world.liaison, strict),
+            membership=world.partner_liaison.memberships.get(),
+            level=AccessLevel.VIEW,
+            reason="x",
+        )
+    assert not _sees(world.partner_liaison, strict)
+
+
+# --- NGO and industry ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tlp", [TLP.AMBER_STRICT, TLP.RED])
+def test_ngo_never_receives_amber_strict_or_red(world, new_case, tlp):
+    case = new_case(tlp)
+    with pytest.raises(ValidationError, match="NGO and industry"):
+        case_share(
+            access=access_for(world.liaison, case),
+            membership=world.ngo_worker.memberships.get(),
+            level=AccessLevel.VIEW,
+            reason="x",
+        )
+    with pytest.raises(ValidationError):
+        case_share(access=access_for(world.liaison, case), organisation=world.ngo, level=AccessLevel.VIEW, reason="x")
+    assert not _sees(world.ngo_worker, case)
+
+
+def test_ngo_may_receive_amber_and_loses_it_when_tightened(world, new_case):
+    case = new_case(TLP.AMBER)
+    case_share(
+        access=access_for(world.liaison, case),
+        organisation=world.ngo,
+        level=AccessLevel.CONTRIBUTE,
+        reason="victim support coordination",
+    )
+    assert _sees(world.ngo_worker, case)
+    revoked = case_change_tlp(access=access_for(world.liaison, case), tlp=TLP.AMBER_STRICT)
+    assert [s.organisation for s in revoked] == [world.ngo]
+    assert not _sees(world.ngo_worker, case)
+
+
+def test_dual_member_acting_for_ngo_sees_no_amber_strict_even_with_a_named_grant(world, new_case):
+    strict = new_case(TLP.AMBER_STRICT)
+    assert _sees(world.dual, strict, world.lead)
+    assert not _sees(world.dual, strict, world.ngo)
+
+
+# --- AMBER re-sharing ------------------------------------------------------------------------
+
+
+def test_amber_recipient_may_reshare_only_inside_its_organisation(world, new_case):
+    case = new_case(TLP.AMBER)
+    case_share(
+        access=access_for(world.liaison, case),
+        organisation=world.partner,
+        level=AccessLevel.SHARE,
+        reason="partner co-leads",
+    )
+    partner = access_for(world.partner_liaison, case)
+    with pytest.raises(ValidationError, match="only inside your own organisation"):
+        case_share(access=partner, organisation=world.outsider_org, level=AccessLevel.VIEW, reason="x")
+    named = case_share(
+        access=partner,
+        membership=world.partner_analyst.memberships.get(),
+        level=AccessLevel.CONTRIBUTE,
+        reason="analyst of ours",
+    )
+    assert named.status == CaseShare.Status.ACTIVE
+
+
+def test_green_recipient_may_reshare_to_any_organisation(world, new_case):
+    case = new_case(TLP.GREEN)
+    case_share(
+        access=access_for(world.liaison, case), organisation=world.partner, level=AccessLevel.SHARE, reason="co-lead"
+    )
+    case_share(
+        access=access_for(world.partner_liaison, case),
+        organisation=world.outsider_org,
+        level=AccessLevel.VIEW,
+        reason="neighbouring force",
+    )
+    assert _sees(world.outsider, case)
+
+
+def test_only_the_lead_gives_full_access(world, shared_case):
+    case_share(
+        access=access_for(world.liaison, shared_case),
+        membership=world.partner_analyst.memberships.get(),
+        level=AccessLevel.CHANGE,
+        reason="x",
+    )
+    with pytest.raises(PermissionDenied):
+        case_share(
+            access=access_for(world.partner_liaison, shared_case),
+            organisation=world.outsider_org,
+            level=AccessLevel.VIEW,
+            reason="x",
+        )
+
+
+def test_analyst_role_may_not_share_even_with_the_permission(world, new_case):
+    case = new_case(TLP.GREEN)
+    with pytest.raises(PermissionDenied):
+        case_share(
+            access=access_for(world.dual, case, world.lead),
+            organisation=world.partner,
+            level=AccessLevel.VIEW,
+            reason="x",
+        )
+
+
+# --- tightening ---------------------------------------------------------------------------------
+
+
+def test_making_a_case_red_revokes_group_shares_and_names_the_changer(world, new_case):
+    case = new_case(TLP.GREEN)
+    case_share(access=access_for(world.liaison, case), organisation=world.partner, level=AccessLevel.VIEW, reason="x")
+    case_share(
+        access=access_for(world.liaison, case),
+        membership=world.partner_analyst.memberships.get(),
+        level=AccessLevel.VIEW,
+        reason="named analyst",
+    )
+    revoked = case_change_tlp(access=access_for(world.colleague, case), tlp=TLP.RED)
+    assert {s.organisation.short_code for s in revoked} == {"lead", "partner"}
+    assert _sees(world.colleague, case)
+    assert _sees(world.partner_analyst, case)  # named people keep RED access
+    assert not _sees(world.liaison, case)  # the creator was only in through the group
+    assert not _sees(world.partner_liaison, case)
+    event = AuditEvent.objects.get(action="case.tlp_change")
+    assert event.details["from"] == "GREEN" and len(event.details["revoked"]) == 2
+
+
+def test_loosening_keeps_shares(world, shared_case):
+    assert case_change_tlp(access=access_for(world.liaison, shared_case), tlp=TLP.GREEN) == []
+    assert _sees(world.partner_liaison, shared_case)
+
+
+def test_only_lead_changes_tlp(world, new_case):
+    case = new_case(TLP.GREEN)
+    case_share(access=access_for(world.liaison, case), organisation=world.partner, level=AccessLevel.CHANGE, reason="x")
+    with pytest.raises(PermissionDenied):
+        case_change_tlp(access=access_for(world.partner_liaison, case), tlp=TLP.RED)
+
+
+# --- four eyes ------------------------------------------------------------------------------------
+
+
+def test_foreign_share_needs_legal_basis(world, shared_case):
+    with pytest.raises(ValidationError, match="legal basis"):
+        case_share(
+            access=access_for(world.liaison, shared_case),
+            organisation=world.foreign,
+            level=AccessLevel.VIEW,
+            reason="x",
+        )
+    assert not CaseShare.objects.filter(case=shared_case, organisation=world.foreign).exists()
+
+
+def test_foreign_share_takes_effect_after_a_second_approver(world, shared_case):
+    share = case_share(
+        access=access_for(world.liaison, shared_case),
+        organisation=world.foreign,
+        level=AccessLevel.VIEW,
+        reason="suspect travels to PH",
+        legal_basis=LegalBasis.MLA,
+    )
+    assert share.status == CaseShare.Status.PENDING
+    assert not _sees(world.foreign_liaison, shared_case)
+    with pytest.raises(PermissionDenied, match="second person"):
+        case_share_decide(access=access_for(world.liaison, shared_case), share=share, approve=True)
+    with pytest.raises(PermissionDenied):
+        case_share_decide(access=access_for(world.partner_liaison, shared_case), share=share, approve=True)
+    assert not _sees(world.foreign_liaison, shared_case)
+    approved = case_share_decide(access=access_for(world.colleague, shared_case), share=share, approve=True)
+    assert approved.status == CaseShare.Status.ACTIVE and approved.approved_by == world.colleague
+    assert _sees(world.foreign_liaison, shared_case)
+
+
+def test_four_eyes_through_the_pages(world, shared_case):
+    response = client_for(world.liaison).post(
+        f"/cases/{shared_case.uuid}/share/",
+        {
+            "organisation": str(world.foreign.uuid),
+            "level": "view",
+            "reason": "joint action",
+            "legal_basis": "police_treaty",
+        },
+    )
+    assert response.status_code == 302
+    share = CaseShare.objects.get(case=shared_case, organisation=world.foreign)
+    approvals = client_for(world.colleague).get("/cases/approvals/").content.decode()
+    assert shared_case.reference in approvals
+    client_for(world.colleague).post(f"/cases/{shared_case.uuid}/shares/{share.uuid}/approve/")
+    assert _sees(world.foreign_liaison, shared_case)
+
+
+def test_rejected_share_never_gives_access(world, shared_case):
+    share = case_share(
+        access=access_for(world.liaison, shared_case),
+        organisation=world.foreign,
+        level=AccessLevel.VIEW,
+        reason="x",
+        legal_basis=LegalBasis.POLICE_TREATY,
+    )
+    case_share_decide(access=access_for(world.colleague, shared_case), share=share, approve=False)
+    assert not _sees(world.foreign_liaison, shared_case)
+
+
+# --- handover -------------------------------------------------------------------------------------
+
+
+def test_lead_handover_needs_consent_and_moves_the_lead(world, shared_case):
+    with pytest.raises(ValidationError, match="already has the case"):
+        case_handover_propose(
+            access=access_for(world.liaison, shared_case), organisation=world.outsider_org, reason="x"
+        )
+    handover = case_handover_propose(
+        access=access_for(world.liaison, shared_case),
+        organisation=world.partner,
+        reason="suspect lives in partner's area",
+    )
+    shared_case.refresh_from_db()
+    assert shared_case.lead_organisation == world.lead  # nothing changes before consent
+    with pytest.raises(PermissionDenied):
+        case_handover_decide(access=access_for(world.colleague, shared_case), handover=handover, accept=True)
+    case_handover_decide(access=access_for(world.partner_liaison, shared_case), handover=handover, accept=True)
+    shared_case.refresh_from_db()
+    assert shared_case.lead_organisation == world.partner
+    assert access_for(world.partner_liaison, shared_case).can("share_case")
+    old = access_for(world.liaison, shared_case)
+    assert old.can("change_case") and not old.can("share_case")
+    assert LeadHandover.objects.get().status == LeadHandover.Status.ACCEPTED
+
+
+def test_declined_handover_changes_nothing(world, shared_case):
+    handover = case_handover_propose(
+        access=access_for(world.liaison, shared_case), organisation=world.partner, reason="x"
+    )
+    case_handover_decide(access=access_for(world.partner_liaison, shared_case), handover=handover, accept=False)
+    shared_case.refresh_from_db()
+    assert shared_case.lead_organisation == world.lead
+    partner = access_for(world.partner_liaison, shared_case)
+    assert partner.permissions == {"view_case"}
+    assert access_for(world.liaison, shared_case).can("share_case")
