@@ -118,3 +118,54 @@ class HandoverForm(forms.Form):
 
 class NoteForm(forms.Form):
     body = forms.CharField(label=_("Note"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MilestoneAddForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Milestone"), choices=[])
+    owner_organisation = forms.ModelChoiceField(label=_("Owner"), queryset=None, to_field_name="uuid")
+    due_date = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+    def __init__(self, *args, organisations, **kwargs):
+        from cases.models import MilestoneKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = MilestoneKind.choices
+        self.fields["owner_organisation"].queryset = organisations
+
+
+class MilestoneUpdateForm(forms.Form):
+    due_date = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    done_date = forms.DateField(label=_("Done on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    assigned_organisation = forms.ModelChoiceField(
+        label=_("Assign to organisation"), queryset=None, to_field_name="uuid"
+    )
+    priority = forms.ChoiceField(label=_("Priority"), choices=[])
+    due_date = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, organisations, **kwargs):
+        from cases.models import Task
+
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_organisation"].queryset = organisations
+        self.fields["priority"].choices = Task.Priority.choices
+        self.fields["priority"].initial = Task.Priority.NORMAL
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=[])
+    reason = forms.CharField(label=_("Reason (when declining)"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        from cases.models import Task
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = Task.Status.choices

@@ -242,3 +242,75 @@ def shares_awaiting_approval(*, membership: Membership | None) -> QuerySet[CaseS
         .select_related("case", "organisation", "membership__user", "requested_by")
         .order_by("created_at")
     )
+
+
+def organisation_sees_case(*, organisation, case: Case, user=None) -> bool:
+    """Whether an organisation (or a named person of it) can see the case now."""
+    if organisation.kind in RESTRICTED_KINDS and case.tlp in RESTRICTED_TLP:
+        return False
+    view = _permission_id("view_case")
+    if _live(
+        CaseGroupObjectPermission.objects.filter(
+            group_id=organisation.group_id, content_object=case, permission_id=view
+        )
+    ).exists():
+        return True
+    return (
+        user is not None
+        and _live(
+            CaseUserObjectPermission.objects.filter(
+                user=user, membership__organisation=organisation, content_object=case, permission_id=view
+            )
+        ).exists()
+    )
+
+
+def cases_with_next_milestone(*, membership: Membership | None, limit: int = 100) -> list[Case]:
+    """The prosecutor's view: visible open cases with their next open milestone, soonest first."""
+    from django.db.models import Min, OuterRef
+
+    from cases.models import Milestone
+
+    open_milestones = Milestone.objects.filter(
+        case=OuterRef("pk"), done_date__isnull=True, due_date__isnull=False
+    ).order_by("due_date", "id")
+    return list(
+        cases_visible_to(membership=membership)
+        .exclude(status__in=["closed", "referred"])
+        .annotate(
+            next_due=Min("milestones__due_date", filter=Q(milestones__done_date__isnull=True)),
+            next_kind=Subquery(open_milestones.values("kind")[:1]),
+        )
+        .filter(next_due__isnull=False)
+        .select_related("lead_organisation")
+        .order_by("next_due", "id")[:limit]
+    )
+
+
+def milestones_for_calendar(*, membership: Membership) -> QuerySet:
+    """Due dates for the calendar feed: never RED cases, never operational milestones."""
+    from cases.models import OPERATIONAL_MILESTONES, Milestone
+
+    return (
+        Milestone.objects.filter(
+            case__in=cases_visible_to(membership=membership).exclude(tlp=TLP.RED), due_date__isnull=False
+        )
+        .exclude(kind__in=OPERATIONAL_MILESTONES)
+        .select_related("case")
+        .order_by("due_date")
+    )
+
+
+def tasks_inbox(*, membership: Membership | None, direction: str = "incoming") -> QuerySet:
+    """Tasks assigned to the member's organisation (incoming) or asked by it (outgoing), on
+    cases the member can still see."""
+    from cases.models import Task
+
+    if membership is None:
+        return Task.objects.none()
+    field_name = "assigned_organisation" if direction == "incoming" else "requesting_organisation"
+    return (
+        Task.objects.filter(**{field_name: membership.organisation}, case__in=cases_visible_to(membership=membership))
+        .select_related("case", "assigned_organisation", "requesting_organisation", "assignee")
+        .order_by("status", "due_date", "-created_at")
+    )

@@ -131,6 +131,7 @@ PEOPLE = [
     ("operator@platform.example", "Pat Operator", [], True),
     ("admin@tbkk.politie.example", "Anouk de Vries", [("nl-police-tbkk", R.ORG_ADMIN)], False),
     ("liaison@tbkk.politie.example", "Lars Bakker", [("nl-police-tbkk", R.LIAISON)], False),
+    ("liaison2@tbkk.politie.example", "Yusuf Demir", [("nl-police-tbkk", R.LIAISON)], False),
     ("investigator@ams.politie.example", "Iris Jansen", [("nl-police-ams", R.INVESTIGATOR)], False),
     ("investigator@obr.politie.example", "Bram Visser", [("nl-police-obr", R.INVESTIGATOR)], False),
     (

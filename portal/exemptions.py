@@ -17,6 +17,9 @@ PUBLIC_URL_NAMES: frozenset[str] = frozenset(
         "accounts:password_reset_complete",
         "set_language",
         "portal:healthz",
+        # The secret calendar-feed URL: calendar apps cannot do a second factor; the URL is
+        # a revocable 256-bit secret and the feed carries references and milestone kinds only.
+        "calendar_feed",
     }
 )
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from cases.views.milestones import calendar_feed_view
 from portal import views
 from portal.admin import admin_site
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("organisation/", include("partners.urls")),
     path("cases/", include("cases.urls")),
+    path("calendar/<str:token>.ics", calendar_feed_view, name="calendar_feed"),
     path("i18n/setlang/", set_language, name="set_language"),
     path(f"{settings.ADMIN_URL_PATH}/", admin_site.urls),
 ]

@@ -1,3 +1,5 @@
+import csv
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -7,9 +9,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.services import audit_record
 from cases.constants import TLP
-from cases.forms import CaseCreateForm, CaseEditForm, CaseFilterForm, HandoverForm, NoteForm, TLPForm
-from cases.models import LeadHandover
-from cases.selectors import CaseFilters, case_get_for_user, case_list, case_shares
+from cases.forms import (
+    CaseCreateForm,
+    CaseEditForm,
+    CaseFilterForm,
+    HandoverForm,
+    MilestoneAddForm,
+    NoteForm,
+    TaskForm,
+    TLPForm,
+)
+from cases.models import LeadHandover, Task
+from cases.selectors import CaseFilters, case_get_for_user, case_list, case_shares, cases_visible_to
 from cases.services import case_change_tlp, case_create, case_note_add, case_update
 from cases.views.common import form_errors_from, require_case_permission
 from partners.models import Organisation
@@ -73,17 +84,24 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
 def case_detail_view(request: HttpRequest, uuid) -> HttpResponse:
     access = case_get_for_user(request=request, uuid=uuid)
     case = access.case
+    orgs_with_case = Organisation.objects.filter(
+        case_shares__case=case, case_shares__status="active", case_shares__membership__isnull=True
+    )
     handover_form = None
     if access.is_lead and access.can_share:
-        organisations = Organisation.objects.filter(
-            case_shares__case=case, case_shares__status="active", case_shares__membership__isnull=True
-        ).exclude(pk=case.lead_organisation_id)
-        handover_form = HandoverForm(organisations=organisations)
+        handover_form = HandoverForm(organisations=orgs_with_case.exclude(pk=case.lead_organisation_id))
+    role = access.membership.role
+    may_manage_milestones = access.can_contribute and role_can(role, Capability.MANAGE_MILESTONES)
+    may_task = access.can_contribute and role_can(role, Capability.HANDLE_TASKS)
     return render(
         request,
         "cases/detail.html",
         {
             "handover_form": handover_form,
+            "may_manage_milestones": may_manage_milestones,
+            "milestone_form": MilestoneAddForm(organisations=orgs_with_case) if may_manage_milestones else None,
+            "task_form": TaskForm(organisations=orgs_with_case) if may_task else None,
+            "task_status_choices": Task.Status.choices,
             "pending_handover": case.handovers.filter(status=LeadHandover.Status.PENDING)
             .select_related("from_organisation")
             .first(),
@@ -156,3 +174,74 @@ def case_note_view(request: HttpRequest, uuid) -> HttpResponse:
     if form.errors:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("cases:detail", uuid=uuid)
+
+
+CSV_COLUMNS = [
+    "reference",
+    "title",
+    "crime_type",
+    "status",
+    "tlp",
+    "lead_organisation",
+    "countries",
+    "opened_at",
+    "closed_at",
+    "victims_identified",
+    "victims_safeguarded",
+    "suspects_identified",
+    "suspects_arrested",
+]
+
+
+def _csv_safe(value) -> str:
+    # Spreadsheet formula injection: a cell starting with = + - @ is turned into text.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@require_GET
+def case_export_view(request: HttpRequest) -> HttpResponse:
+    """CSV of the visible cases matching the filters. RED cases are never exported."""
+    form = CaseFilterForm(request.GET or None)
+    filters = CaseFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = CaseFilters(
+            status=data["status"],
+            crime_type=data["crime_type"],
+            tlp=data["tlp"],
+            country=data["country"],
+            lead=str(data["lead"] or ""),
+            text=data["text"].strip(),
+        )
+    cases = filters.apply(cases_visible_to(membership=request.membership)).exclude(tlp=TLP.RED)
+    cases = cases.select_related("lead_organisation").order_by("-opened_at", "-id")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for case in cases.iterator(chunk_size=1000):
+        writer.writerow(
+            [
+                _csv_safe(v)
+                for v in (
+                    case.reference,
+                    case.title,
+                    case.crime_type,
+                    case.status,
+                    case.tlp,
+                    case.lead_organisation.short_code,
+                    case.countries,
+                    case.opened_at.isoformat(),
+                    case.closed_at.isoformat() if case.closed_at else "",
+                    case.victims_identified,
+                    case.victims_safeguarded,
+                    case.suspects_identified,
+                    case.suspects_arrested,
+                )
+            ]
+        )
+        count += 1
+    audit_record(action="case.export", request=request, details={"filters": filters.as_dict(), "rows": count})
+    return response

@@ -345,12 +345,17 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The beat schedule (documented in the README). Times are UTC.
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chains": {"task": "audit.verify_chains", "schedule": crontab(hour=2, minute=15)},
+    "cases-expire-shares": {"task": "cases.expire_shares", "schedule": crontab(minute="*/5")},
+    "cases-purge-retained": {"task": "cases.purge_retained", "schedule": crontab(hour=3, minute=30)},
     "accounts-purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",
         "schedule": crontab(hour=3, minute=0),
     },
 }
 
+
+# --- Retention ---------------------------------------------------------------------------
+CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 5 * 365, minimum=1)
 
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {

@@ -4,12 +4,14 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from accounts.models import TOTPDevice, User
 from accounts.otp import backup_codes_replace, totp_config_url, totp_device_create
 from partners.models import Membership, Organisation
 from partners.services import membership_create, organisation_create
 from portal import demo
+from portal.demo_cases import seed_cases
 
 
 class Command(BaseCommand):
@@ -21,8 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.IS_PRODUCTION:
             raise CommandError("seed_demo refuses to run with PORTAL_ENV=production")
-        with transaction.atomic():
+        # The demo's own share and task notices would flood the console: drop them.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
             created = self._organisations() + self._people()
+            created += seed_cases()
         self.stdout.write(f"Demo data: {created} object(s) created, everything else already present.")
         if not options["quiet"]:
             self._print_logins()

@@ -8,10 +8,8 @@ changes nothing.
 
 from datetime import datetime
 
-import pycountry
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -30,49 +28,18 @@ from cases.models import (
 )
 from cases.references import case_reference_next
 from cases.selectors import CaseAccess
+from cases.services.common import (
+    countries_normalise,
+    notify_users,
+    organisation_members,
+    require_capability,
+    require_permission,
+    timeline_add,
+)
 from partners.models import CROSS_BORDER_KINDS, RESTRICTED_KINDS, Membership, Organisation
-from partners.roles import Capability, role_can
+from partners.roles import Capability, Role, role_can
 
 Status = CaseShare.Status
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _require_capability(membership: Membership, capability: str) -> None:
-    if not role_can(membership.role, capability):
-        raise PermissionDenied(_("Your role may not do this."))
-
-
-def _require(access: CaseAccess, codename: str) -> None:
-    if not access.can(codename):
-        raise PermissionDenied(_("You may see this case but not do this."))
-
-
-def countries_normalise(raw: str | list[str]) -> str:
-    """ISO 3166 alpha-2 or alpha-3 codes, any separator, to a space-separated alpha-2 list."""
-    items = raw.replace(",", " ").split() if isinstance(raw, str) else raw
-    codes: list[str] = []
-    for item in items:
-        country = pycountry.countries.get(alpha_2=item.upper()) if len(item) == 2 else None
-        if country is None and len(item) == 3:
-            country = pycountry.countries.get(alpha_3=item.upper())
-        if country is None:
-            raise ValidationError({"countries": _("%(code)s is not an ISO 3166 country code.") % {"code": item}})
-        if country.alpha_2 not in codes:
-            codes.append(country.alpha_2)
-    return " ".join(codes)
-
-
-def _timeline(case: Case, kind: str, body: str, by: User | None, organisation: Organisation | None) -> None:
-    TimelineEntry.objects.create(case=case, kind=kind, body=body, author=by, organisation=organisation)
-
-
-def _tell(users, subject: str, body: str) -> None:
-    """Plain-text notice after commit: the reference and the kind of event, no case content."""
-    recipients = sorted({u.email for u in users if u.is_active and not u.is_service_account})
-    if recipients:
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
 
 
 def _grant(share: CaseShare) -> None:
@@ -119,10 +86,6 @@ def _end_share(share: CaseShare, status: str, reason: str) -> None:
     share.save(update_fields=["status", "ended_at", "end_reason"])
 
 
-def _members_of(organisation: Organisation):
-    return User.objects.filter(memberships__organisation=organisation, memberships__active=True)
-
-
 # --- the TLP rules --------------------------------------------------------------------------
 
 
@@ -160,7 +123,7 @@ def case_create(
     opened_at: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Case:
-    _require_capability(membership, Capability.CREATE_CASE)
+    require_capability(membership, Capability.CREATE_CASE)
     organisation = membership.organisation
     if tlp in (TLP.AMBER_STRICT, TLP.RED) and organisation.kind in RESTRICTED_KINDS:
         raise ValidationError({"tlp": _("NGO and industry organisations do not hold AMBER+STRICT or RED cases.")})
@@ -194,7 +157,7 @@ def case_create(
         lead_share.reason = _("Creator of a RED case")
     lead_share.save()
     _grant(lead_share)
-    _timeline(
+    timeline_add(
         case,
         TimelineEntry.Kind.CREATED,
         _("Case opened as %(tlp)s.") % {"tlp": case.get_tlp_display()},
@@ -229,7 +192,7 @@ UPDATABLE_FIELDS = (
 def case_update(*, access: CaseAccess, request: HttpRequest | None = None, **changes) -> list[str]:
     """Change case details (not TLP or lead: those have their own services). Returns the
     names of the fields that changed."""
-    _require(access, "change_case")
+    require_permission(access, "change_case")
     case = Case.objects.select_for_update().get(pk=access.case.pk)
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
@@ -248,7 +211,7 @@ def case_update(*, access: CaseAccess, request: HttpRequest | None = None, **cha
     case.save()
     by, organisation = access.membership.user, access.membership.organisation
     if "status" in changed:
-        _timeline(
+        timeline_add(
             case,
             TimelineEntry.Kind.STATUS,
             _("Status: %(old)s → %(new)s") % {"old": CaseStatus(old_status).label, "new": case.get_status_display()},
@@ -256,7 +219,7 @@ def case_update(*, access: CaseAccess, request: HttpRequest | None = None, **cha
             organisation,
         )
     if set(changed) - {"status"}:
-        _timeline(
+        timeline_add(
             case,
             TimelineEntry.Kind.UPDATED,
             _("Changed: %(fields)s")
@@ -280,7 +243,7 @@ def case_update(*, access: CaseAccess, request: HttpRequest | None = None, **cha
 def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None = None) -> list[CaseShare]:
     """Change the classification. A stricter TLP revokes every share it forbids; the revoked
     shares are returned so the page can say which."""
-    _require(access, "change_case")
+    require_permission(access, "change_case")
     if tlp not in TLP.values:
         raise ValidationError({"tlp": _("Unknown TLP level.")})
     case = Case.objects.select_for_update().get(pk=access.case.pk)
@@ -324,7 +287,7 @@ def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None
             if _tlp_forbids_existing(case, pending):
                 pending.status, pending.ended_at = Status.REJECTED, timezone.now()
                 pending.save(update_fields=["status", "ended_at"])
-    _timeline(
+    timeline_add(
         case,
         TimelineEntry.Kind.SHARE,
         _("TLP changed from %(old)s to %(new)s; %(n)s share(s) revoked.") % {"old": old, "new": tlp, "n": len(revoked)},
@@ -340,8 +303,8 @@ def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None
         details={"from": old, "to": tlp, "revoked": [str(s.uuid) for s in revoked]},
     )
     for share in revoked:
-        _tell(
-            _members_of(share.organisation) if not share.is_named else [share.membership.user],
+        notify_users(
+            organisation_members(share.organisation) if not share.is_named else [share.membership.user],
             _("Access to case %(ref)s ended") % {"ref": case.reference},
             _("Your access to case %(ref)s ended because its classification changed.") % {"ref": case.reference},
         )
@@ -381,8 +344,8 @@ def case_share(
     for a second member of the lead organisation to approve them (four eyes).
     """
     sharer = access.membership
-    _require_capability(sharer, Capability.SHARE_CASE)
-    _require(access, "share_case")
+    require_capability(sharer, Capability.SHARE_CASE)
+    require_permission(access, "share_case")
     case = Case.objects.select_for_update().get(pk=access.case.pk)
     if membership is not None:
         organisation = membership.organisation
@@ -430,7 +393,7 @@ def case_share(
     who = f"{membership.user} ({organisation})" if membership else str(organisation)
     if share.status == Status.ACTIVE:
         _grant(share)
-        _timeline(
+        timeline_add(
             case,
             TimelineEntry.Kind.SHARE,
             _("Shared with %(who)s: %(level)s.") % {"who": who, "level": share.get_level_display()},
@@ -439,14 +402,14 @@ def case_share(
         )
         _tell_recipients(share)
     else:
-        _timeline(
+        timeline_add(
             case,
             TimelineEntry.Kind.SHARE,
             _("Share with %(who)s awaits a second approver.") % {"who": who},
             sharer.user,
             sharer.organisation,
         )
-        _tell(
+        notify_users(
             _share_approvers(case, exclude=sharer.user),
             _("Share of case %(ref)s awaits your approval") % {"ref": case.reference},
             _(
@@ -474,8 +437,8 @@ def case_share(
 
 
 def _tell_recipients(share: CaseShare) -> None:
-    users = [share.membership.user] if share.is_named else list(_members_of(share.organisation))
-    _tell(
+    users = [share.membership.user] if share.is_named else list(organisation_members(share.organisation))
+    notify_users(
         users,
         _("Case %(ref)s was shared with you") % {"ref": share.case.reference},
         _("Case %(ref)s is now visible to you in the portal.") % {"ref": share.case.reference},
@@ -483,8 +446,9 @@ def _tell_recipients(share: CaseShare) -> None:
 
 
 def _share_approvers(case: Case, *, exclude: User):
-    roles = [r for r in ("liaison", "prosecutor") if role_can(r, Capability.SHARE_CASE)]
-    return _members_of(case.lead_organisation).filter(memberships__role__in=roles).exclude(pk=exclude.pk).distinct()
+    roles = [role for role in Role.values if role_can(role, Capability.SHARE_CASE)]
+    members = organisation_members(case.lead_organisation).filter(memberships__role__in=roles)
+    return members.exclude(pk=exclude.pk).distinct()
 
 
 @transaction.atomic
@@ -493,8 +457,8 @@ def case_share_decide(
 ) -> CaseShare:
     """Four eyes: a second member of the lead organisation approves or rejects a pending share."""
     approver = access.membership
-    _require_capability(approver, Capability.SHARE_CASE)
-    _require(access, "share_case")
+    require_capability(approver, Capability.SHARE_CASE)
+    require_permission(access, "share_case")
     share = (
         CaseShare.objects.select_for_update(of=("self",))
         .select_related("case", "organisation", "membership")
@@ -518,7 +482,7 @@ def case_share_decide(
     if approve:
         _grant(share)
         _tell_recipients(share)
-    _timeline(
+    timeline_add(
         share.case,
         TimelineEntry.Kind.SHARE,
         (_("Share with %(who)s approved.") if approve else _("Share with %(who)s rejected."))
@@ -543,7 +507,7 @@ def case_share_revoke(
 ) -> CaseShare:
     """End a share. Access stops on the recipient's next request (the grant rows go now)."""
     revoker = access.membership
-    _require(access, "share_case")
+    require_permission(access, "share_case")
     share = (
         CaseShare.objects.select_for_update(of=("self",))
         .select_related("case", "organisation", "membership")
@@ -557,7 +521,7 @@ def case_share_revoke(
     if not lead and share.requested_by_organisation_id != revoker.organisation_id:
         raise PermissionDenied(_("Only the lead organisation or the organisation that shared may revoke."))
     _end_share(share, Status.REVOKED, reason or _("Revoked"))
-    _timeline(
+    timeline_add(
         share.case,
         TimelineEntry.Kind.SHARE,
         _("Access of %(who)s revoked.") % {"who": share.membership.user if share.is_named else share.organisation},
@@ -572,8 +536,8 @@ def case_share_revoke(
         obj=share.case,
         details={"share": str(share.uuid), "reason": reason},
     )
-    _tell(
-        [share.membership.user] if share.is_named else _members_of(share.organisation),
+    notify_users(
+        [share.membership.user] if share.is_named else organisation_members(share.organisation),
         _("Access to case %(ref)s ended") % {"ref": share.case.reference},
         _("Your access to case %(ref)s was revoked.") % {"ref": share.case.reference},
     )
@@ -611,7 +575,7 @@ def case_shares_expire_due() -> int:
 def case_handover_propose(
     *, access: CaseAccess, organisation: Organisation, reason: str, request: HttpRequest | None = None
 ) -> LeadHandover:
-    _require(access, "share_case")
+    require_permission(access, "share_case")
     if not access.is_lead:
         raise PermissionDenied(_("Only the lead organisation hands over the lead."))
     case = access.case
@@ -630,7 +594,7 @@ def case_handover_propose(
         reason=reason[:500],
         requested_by=access.membership.user,
     )
-    _timeline(
+    timeline_add(
         case,
         TimelineEntry.Kind.LEAD,
         _("Lead offered to %(org)s.") % {"org": organisation},
@@ -655,7 +619,7 @@ def case_handover_decide(
     """The receiving organisation consents (or declines). On consent the receiver gets full
     access and the lead; the previous lead keeps change access."""
     member = access.membership
-    _require_capability(member, Capability.SHARE_CASE)
+    require_capability(member, Capability.SHARE_CASE)
     handover = LeadHandover.objects.select_for_update().get(pk=handover.pk)
     if handover.status != LeadHandover.Status.PENDING or handover.case_id != access.case.pk:
         raise ValidationError(_("This handover is not waiting for consent."))
@@ -677,7 +641,7 @@ def case_handover_decide(
             _grant(share)
         case.lead_organisation = member.organisation
         case.save(update_fields=["lead_organisation", "updated_at"])
-    _timeline(
+    timeline_add(
         case,
         TimelineEntry.Kind.LEAD,
         (_("%(org)s took over the lead.") if accept else _("%(org)s declined the lead."))
@@ -701,7 +665,7 @@ def case_handover_decide(
 
 @transaction.atomic
 def case_note_add(*, access: CaseAccess, body: str, request: HttpRequest | None = None) -> TimelineEntry:
-    _require(access, "contribute_case")
+    require_permission(access, "contribute_case")
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Write something.")})

@@ -1,0 +1,33 @@
+"""Standard milestone sets per crime type, with due dates as offsets in days from applying."""
+
+from cases.constants import CrimeType
+from cases.models import MilestoneKind as M
+
+_INVESTIGATION = [(M.REPORT_RECEIVED, 0), (M.INVESTIGATION_OPENED, 14), (M.SUSPECT_IDENTIFIED, 60)]
+_VICTIMS = [(M.VICTIM_IDENTIFIED, 45), (M.VICTIM_SAFEGUARDED, 50)]
+_ACTION = [(M.SEARCH_ARREST, 90), (M.SEIZURE, 90)]
+_INTERNATIONAL = [(M.EUROPOL_REFERRAL, 21), (M.MLA_SENT, 30), (M.MLA_ANSWERED, 120)]
+_PROSECUTION = [(M.CHARGES_FILED, 150), (M.FIRST_HEARING, 240), (M.VERDICT, 365)]
+
+MILESTONE_SETS: dict[str, list[tuple[str, int]]] = {
+    CrimeType.DISTRIBUTION: _INVESTIGATION + _ACTION + [(M.EUROPOL_REFERRAL, 21)] + _PROSECUTION,
+    CrimeType.PRODUCTION: _INVESTIGATION + _VICTIMS + _ACTION + [(M.EUROPOL_REFERRAL, 21)] + _PROSECUTION,
+    CrimeType.LIVE_STREAMING: _INVESTIGATION
+    + _VICTIMS
+    + _INTERNATIONAL
+    + [(M.INTERPOL_REFERRAL, 21)]
+    + _ACTION
+    + _PROSECUTION,
+    CrimeType.SEXTORTION: _INVESTIGATION + _VICTIMS + _ACTION + _PROSECUTION,
+    CrimeType.GROOMING: _INVESTIGATION + _VICTIMS + _ACTION + _PROSECUTION,
+    CrimeType.CHILD_SEX_TOURISM: _INVESTIGATION
+    + _VICTIMS
+    + _INTERNATIONAL
+    + [(M.INTERPOL_REFERRAL, 21)]
+    + _ACTION
+    + _PROSECUTION,
+    CrimeType.OTHER: _INVESTIGATION + _PROSECUTION,
+}
+
+# Milestones a prosecution office owns when it applies the set; the rest belong to the lead.
+PROSECUTION_OWNED = frozenset({M.MLA_SENT, M.MLA_ANSWERED, M.CHARGES_FILED, M.FIRST_HEARING, M.VERDICT, M.APPEAL})

@@ -1,0 +1,165 @@
+"""Demo cases, shares, milestones, tasks and notes, created through the real services so every
+grant, timeline entry and audit event is exactly what the portal itself would write."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
+from cases.models import Case, CaseShare, MilestoneKind, Task
+from cases.selectors import CaseAccess, case_permissions
+from cases.services import (
+    case_create,
+    case_note_add,
+    case_share,
+    case_share_decide,
+    case_update,
+    milestone_set_apply,
+    milestone_update,
+    task_create,
+    task_set_status,
+)
+from partners.models import Membership, Organisation
+
+# title, creator, crime type, TLP, countries, days ago opened
+CASES = [
+    ("Operation Lighthouse", "liaison@tbkk.politie.example", CrimeType.LIVE_STREAMING, TLP.AMBER, "NL PH", 120),
+    ("Operation Kingfisher", "investigator@ams.politie.example", CrimeType.DISTRIBUTION, TLP.AMBER_STRICT, "NL", 60),
+    ("Operation Heron", "liaison@tbkk.politie.example", CrimeType.SEXTORTION, TLP.GREEN, "NL BE DE", 45),
+    ("Operation Nightjar", "liaison@tbkk.politie.example", CrimeType.CHILD_SEX_TOURISM, TLP.RED, "NL TH", 30),
+    ("Operation Osprey", "investigator@obr.politie.example", CrimeType.GROOMING, TLP.AMBER, "NL", 20),
+    ("Operation Curlew", "liaison@tbkk.politie.example", CrimeType.PRODUCTION, TLP.AMBER, "NL DE", 400),
+    ("Operation Avocet", "prosecutor@lp.om.example", CrimeType.DISTRIBUTION, TLP.GREEN, "NL", 10),
+]
+
+
+def _access(email: str, case: Case, org_code: str | None = None) -> CaseAccess:
+    memberships = Membership.objects.select_related("organisation", "user").filter(user__email=email, active=True)
+    membership = memberships.get(organisation__short_code=org_code) if org_code else memberships.first()
+    return CaseAccess(case=case, membership=membership, permissions=case_permissions(membership=membership, case=case))
+
+
+def _org(code: str) -> Organisation:
+    return Organisation.objects.get(short_code=code)
+
+
+def _member(email: str, org_code: str) -> Membership:
+    return Membership.objects.get(user__email=email, organisation__short_code=org_code, active=True)
+
+
+def seed_cases() -> int:
+    """Create the demo cases once; a second run finds them and changes nothing."""
+    if Case.objects.filter(title__in=[c[0] for c in CASES]).exists():
+        return 0
+    made = {}
+    for title, email, crime, tlp, countries, days in CASES:
+        membership = Membership.objects.select_related("organisation").filter(user__email=email, active=True).first()
+        made[title] = case_create(
+            membership=membership,
+            title=title,
+            crime_type=crime,
+            tlp=tlp,
+            countries=countries,
+            summary=f"Demo case. {CrimeType(crime).label}; coordination metadata only.",
+            opened_at=timezone.now() - timedelta(days=days),
+        )
+    lighthouse, heron, nightjar = made["Operation Lighthouse"], made["Operation Heron"], made["Operation Nightjar"]
+    tbkk = "liaison@tbkk.politie.example"
+
+    # Lighthouse: prosecution, Europol (approved by a second liaison), the Philippines (waiting).
+    case_share(
+        access=_access(tbkk, lighthouse),
+        organisation=_org("nl-om-lp"),
+        level=AccessLevel.CONTRIBUTE,
+        reason="Prosecution of the Dutch customers",
+    )
+    europol = case_share(
+        access=_access(tbkk, lighthouse),
+        organisation=_org("eu-europol-ec3"),
+        level=AccessLevel.VIEW,
+        reason="Cross-match with other member states",
+        legal_basis=LegalBasis.EUROPOL_REGULATION,
+    )
+    case_share_decide(access=_access("liaison2@tbkk.politie.example", lighthouse), share=europol, approve=True)
+    case_share(
+        access=_access(tbkk, lighthouse),
+        organisation=_org("ph-pnp-wcpc"),
+        level=AccessLevel.CONTRIBUTE,
+        reason="Facilitators and victims are in the Philippines",
+        legal_basis=LegalBasis.MLA,
+    )
+    case_share(
+        access=_access(tbkk, lighthouse),
+        organisation=_org("nl-hotline"),
+        level=AccessLevel.CONTRIBUTE,
+        reason="Hotline checks reported payment references",
+    )
+    milestone_set_apply(access=_access("prosecutor@lp.om.example", lighthouse))
+    for kind in (MilestoneKind.REPORT_RECEIVED, MilestoneKind.INVESTIGATION_OPENED):
+        milestone = lighthouse.milestones.get(kind=kind)
+        milestone_update(
+            access=_access("prosecutor@lp.om.example", lighthouse),
+            milestone=milestone,
+            due_date=milestone.due_date,
+            done_date=timezone.localdate(),
+        )
+    task = task_create(
+        access=_access(tbkk, lighthouse),
+        title="Check payment references against hotline reports",
+        assigned_organisation=_org("nl-hotline"),
+        priority=Task.Priority.HIGH,
+        due_date=timezone.localdate() + timedelta(days=7),
+    )
+    task_set_status(access=_access("caseworker@hotline.example", lighthouse), task=task, status=Task.Status.ACCEPTED)
+    task_create(
+        access=_access("prosecutor@lp.om.example", lighthouse),
+        title="Draft the MLA request to the Philippines",
+        assigned_organisation=_org("nl-police-tbkk"),
+        due_date=timezone.localdate() - timedelta(days=2),
+    )
+    case_note_add(
+        access=_access(tbkk, lighthouse),
+        body="Europol EC3 confirmed two matching payment references "
+        "in other member states. Coordination call on Thursday.",
+    )
+
+    # Heron: GREEN, shared with a regional unit and the hotline.
+    case_share(
+        access=_access(tbkk, heron),
+        organisation=_org("nl-police-obr"),
+        level=AccessLevel.CHANGE,
+        reason="Suspect lives in East Brabant",
+    )
+    case_share(
+        access=_access(tbkk, heron),
+        organisation=_org("nl-childrights"),
+        level=AccessLevel.VIEW,
+        reason="Victim support",
+    )
+    milestone_set_apply(access=_access(tbkk, heron))
+
+    # Nightjar: RED, named people only.
+    case_share(
+        access=_access(tbkk, nightjar),
+        membership=_member("prosecutor@lp.om.example", "nl-om-lp"),
+        level=AccessLevel.CONTRIBUTE,
+        reason="Named prosecutor for the travel ban request",
+    )
+
+    # Curlew: closed last year, shared with the Rotterdam district.
+    curlew = made["Operation Curlew"]
+    case_share(
+        access=_access(tbkk, curlew),
+        organisation=_org("nl-om-rtm"),
+        level=AccessLevel.CONTRIBUTE,
+        reason="Trial in Rotterdam",
+    )
+    case_update(
+        access=_access(tbkk, curlew),
+        status=CaseStatus.CLOSED,
+        victims_identified=3,
+        victims_safeguarded=3,
+        suspects_identified=1,
+        suspects_arrested=1,
+    )
+    return len(made) + CaseShare.objects.filter(is_lead=False).count()
