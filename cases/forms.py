@@ -17,8 +17,32 @@ class CaseFilterForm(forms.Form):
         max_length=2,
         error_messages={"invalid": _("Use a two-letter country code, such as PH.")},
     )
-    lead = forms.UUIDField(label=_("Lead organisation"), required=False)
+    lead = forms.ModelChoiceField(
+        label=_("Lead organisation"), required=False, queryset=None, to_field_name="uuid", empty_label=_("Any")
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=100000)
+
+    def __init__(self, *args, **kwargs):
+        from partners.models import Organisation
+
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = Organisation.objects.filter(active=True).order_by("name")
+
+    def filters(self):
+        """The selector's filters; an invalid form filters nothing (its errors are shown)."""
+        from cases.selectors import CaseFilters
+
+        if not self.is_valid():
+            return CaseFilters()
+        data = self.cleaned_data
+        return CaseFilters(
+            status=data["status"],
+            crime_type=data["crime_type"],
+            tlp=data["tlp"],
+            country=data["country"],
+            lead=str(data["lead"].uuid) if data["lead"] else "",
+            text=data["text"].strip(),
+        )
 
 
 class CaseCreateForm(forms.Form):

@@ -314,3 +314,19 @@ def tasks_inbox(*, membership: Membership | None, direction: str = "incoming") -
         .select_related("case", "assigned_organisation", "requesting_organisation", "assignee")
         .order_by("status", "due_date", "-created_at")
     )
+
+
+def red_cases_led_by(*, organisation) -> QuerySet[Case]:
+    """For the lead organisation's admin: its RED cases by reference, with who is named. The
+    admin does not see their content; this list exists so colleagues can be named."""
+    from django.db.models import Prefetch
+
+    named = CaseShare.objects.filter(status=CaseShare.Status.ACTIVE, membership__isnull=False).select_related(
+        "membership__user"
+    )
+    return (
+        Case.objects.filter(lead_organisation=organisation, tlp=TLP.RED)
+        .exclude(status="closed")
+        .prefetch_related(Prefetch("shares", queryset=named, to_attr="named_shares"))
+        .order_by("-opened_at")
+    )

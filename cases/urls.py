@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import cases, milestones, sharing, tasks
+from cases.views import cases, milestones, red, sharing, tasks
 
 app_name = "cases"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("milestones/", milestones.upcoming_milestones_view, name="milestones"),
     path("calendar/", milestones.calendar_settings_view, name="calendar"),
     path("tasks/", tasks.task_inbox_view, name="tasks"),
+    path("red/", red.red_cases_view, name="red"),
     path("<uuid:uuid>/", cases.case_detail_view, name="detail"),
     path("<uuid:uuid>/edit/", cases.case_edit_view, name="edit"),
     path("<uuid:uuid>/tlp/", cases.case_tlp_view, name="tlp"),

@@ -687,3 +687,75 @@ def case_note_add(*, access: CaseAccess, body: str, request: HttpRequest | None 
         details={"entry": str(entry.uuid)},
     )
     return entry
+
+
+@transaction.atomic
+def case_red_name_colleague(
+    *,
+    admin: Membership,
+    case: Case,
+    membership: Membership,
+    level: str,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> CaseShare:
+    """The lead organisation's admin names a colleague on a RED case without seeing it.
+
+    Audited, and told to everyone already named, so a RED case never gains a reader silently.
+    """
+    require_capability(admin, Capability.NAME_RED_COLLEAGUES)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.tlp != TLP.RED or case.lead_organisation_id != admin.organisation_id:
+        raise PermissionDenied(_("Only for RED cases your organisation leads."))
+    if membership.organisation_id != admin.organisation_id or not membership.active:
+        raise ValidationError(_("Name a colleague of your own organisation."))
+    if level not in AccessLevel.values:
+        raise ValidationError({"level": _("Unknown access level.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give a reason for naming this colleague.")})
+    if CaseShare.objects.filter(case=case, membership=membership, status__in=[Status.ACTIVE, Status.PENDING]).exists():
+        raise ValidationError(_("%(who)s is already named on this case.") % {"who": membership.user})
+    already_named = [
+        s.membership.user
+        for s in CaseShare.objects.filter(case=case, status=Status.ACTIVE, membership__isnull=False).select_related(
+            "membership__user"
+        )
+    ]
+    share = CaseShare.objects.create(
+        case=case,
+        organisation=admin.organisation,
+        membership=membership,
+        level=level,
+        reason=reason.strip()[:500],
+        status=Status.ACTIVE,
+        requested_by=admin.user,
+        requested_by_organisation=admin.organisation,
+        decided_at=timezone.now(),
+    )
+    _grant(share)
+    timeline_add(
+        case,
+        TimelineEntry.Kind.SHARE,
+        _("%(admin)s (organisation admin) named %(who)s.") % {"admin": admin.user, "who": membership.user},
+        admin.user,
+        admin.organisation,
+    )
+    audit_record(
+        action="case.red_name",
+        request=request,
+        actor=admin.user,
+        organisation=admin.organisation,
+        obj=case,
+        details={"share": str(share.uuid), "named": str(membership.user.uuid), "level": level},
+    )
+    notify_users(
+        already_named,
+        _("A colleague was named on case %(ref)s") % {"ref": case.reference},
+        _("An organisation admin named %(who)s on RED case %(ref)s.") % {"who": membership.user, "ref": case.reference},
+    )
+    notify_users(
+        [membership.user],
+        _("You were named on case %(ref)s") % {"ref": case.reference},
+        _("Case %(ref)s is now visible to you in the portal.") % {"ref": case.reference},
+    )
+    return share

@@ -20,7 +20,7 @@ from cases.forms import (
     TLPForm,
 )
 from cases.models import LeadHandover, Task
-from cases.selectors import CaseFilters, case_get_for_user, case_list, case_shares, cases_visible_to
+from cases.selectors import case_get_for_user, case_list, case_shares, cases_visible_to
 from cases.services import case_change_tlp, case_create, case_note_add, case_update
 from cases.views.common import form_errors_from, require_case_permission
 from partners.models import Organisation
@@ -30,18 +30,8 @@ from partners.roles import Capability, role_can
 @require_GET
 def case_list_view(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
-    filters, page = CaseFilters(), 1
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = CaseFilters(
-            status=data["status"],
-            crime_type=data["crime_type"],
-            tlp=data["tlp"],
-            country=data["country"],
-            lead=str(data["lead"] or ""),
-            text=data["text"].strip(),
-        )
-        page = data["page"] or 1
+    filters = form.filters()
+    page = (form.cleaned_data.get("page") if form.is_valid() else None) or 1
     result = case_list(membership=request.membership, filters=filters, page=page)
     audit_record(
         action="case.search" if filters.text else "case.list",
@@ -202,18 +192,7 @@ def _csv_safe(value) -> str:
 @require_GET
 def case_export_view(request: HttpRequest) -> HttpResponse:
     """CSV of the visible cases matching the filters. RED cases are never exported."""
-    form = CaseFilterForm(request.GET or None)
-    filters = CaseFilters()
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = CaseFilters(
-            status=data["status"],
-            crime_type=data["crime_type"],
-            tlp=data["tlp"],
-            country=data["country"],
-            lead=str(data["lead"] or ""),
-            text=data["text"].strip(),
-        )
+    filters = CaseFilterForm(request.GET or None).filters()
     cases = filters.apply(cases_visible_to(membership=request.membership)).exclude(tlp=TLP.RED)
     cases = cases.select_related("lead_organisation").order_by("-opened_at", "-id")
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -22,6 +22,9 @@ CHANGE_ROUTES = [
     ("get", "/cases/{uuid}/share/", "share_case"),
     ("post", "/cases/{uuid}/share/", "share_case"),
     ("post", "/cases/{uuid}/notes/", "contribute_case"),
+    ("post", "/cases/{uuid}/milestones/apply/", "contribute_case"),
+    ("post", "/cases/{uuid}/milestones/", "contribute_case"),
+    ("post", "/cases/{uuid}/tasks/", "contribute_case"),
 ]
 
 
@@ -144,3 +147,35 @@ def test_named_grant_lapses_when_its_membership_ends(world, shared_case):
     share.refresh_from_db()
     assert share.status == CaseShare.Status.EXPIRED
     assert not world.partner_analyst.caseuserobjectpermission_set.exists()
+
+
+def test_outsider_gets_404_on_milestone_and_task_object_routes(world, shared_case):
+    from cases.services import milestone_set_apply, task_create
+
+    milestone = milestone_set_apply(access=access_for(world.liaison, shared_case))[0]
+    task = task_create(access=access_for(world.liaison, shared_case), title="t", assigned_organisation=world.partner)
+    client = client_for(world.outsider)
+    assert client.post(f"/cases/{shared_case.uuid}/milestones/{milestone.uuid}/").status_code == 404
+    assert client.post(f"/cases/{shared_case.uuid}/tasks/{task.uuid}/status/", {"status": "done"}).status_code == 404
+    task.refresh_from_db()
+    assert task.status == "open"
+
+
+def test_overview_pages_show_outsiders_nothing(world, shared_case):
+    from cases.services import milestone_set_apply, task_create
+
+    milestone_set_apply(access=access_for(world.liaison, shared_case))
+    task_create(
+        access=access_for(world.liaison, shared_case), title="Visible task", assigned_organisation=world.partner
+    )
+    client = client_for(world.outsider)
+    for path in (
+        "/cases/",
+        "/cases/milestones/",
+        "/cases/tasks/",
+        "/cases/tasks/?direction=outgoing",
+        "/cases/approvals/",
+        "/cases/export.csv",
+    ):
+        body = client.get(path).content.decode()
+        assert shared_case.reference not in body and "Visible task" not in body, path

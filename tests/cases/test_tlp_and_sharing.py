@@ -314,3 +314,47 @@ def test_declined_handover_changes_nothing(world, shared_case):
     partner = access_for(world.partner_liaison, shared_case)
     assert partner.permissions == {"view_case"}
     assert access_for(world.liaison, shared_case).can("share_case")
+
+
+# --- RED: the admin names colleagues --------------------------------------------------------------
+
+
+def test_lead_admin_names_a_colleague_on_a_red_case(world, new_case, django_capture_on_commit_callbacks):
+    red = new_case(TLP.RED)
+    admin = client_for(world.lead_admin)
+    page = admin.get("/cases/red/").content.decode()
+    assert red.reference in page and red.title not in page  # the admin does not read the case
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/cases/red/",
+            {
+                "case": str(red.uuid),
+                "level": "contribute",
+                "reason": "backup",
+                "membership": str(world.colleague.memberships.get().uuid),
+            },
+        )
+    assert response.status_code == 302
+    assert _sees(world.colleague, red)
+    assert not _sees(world.lead_admin, red)
+    told = {m.to[0]: m.subject for m in mail.outbox}
+    assert told[world.liaison.email].startswith("A colleague was named")  # the creator, already named
+    assert told[world.colleague.email].startswith("You were named")
+    assert AuditEvent.objects.filter(action="case.red_name", actor_id=world.lead_admin.pk).exists()
+
+
+def test_red_naming_is_for_admins_of_the_lead_only(world, new_case, make_member):
+    red = new_case(TLP.RED)
+    assert client_for(world.liaison).get("/cases/red/").status_code == 404
+    other_admin = make_member(world.partner, role="org_admin")
+    response = client_for(other_admin).post(
+        "/cases/red/",
+        {
+            "case": str(red.uuid),
+            "level": "view",
+            "reason": "x",
+            "membership": str(world.partner_liaison.memberships.get().uuid),
+        },
+    )
+    assert response.status_code == 404
+    assert not _sees(world.partner_liaison, red)
