@@ -49,7 +49,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     Role.PROSECUTOR: frozenset(_CASEWORK | {C.CREATE_CASE, C.CHANGE_CASE, C.SHARE_CASE, C.MANAGE_MILESTONES}),
     Role.ANALYST: frozenset({C.VIEW_CASES, C.CONTRIBUTE_CASE, C.HANDLE_HITS, C.VIEW_ACTIONPLAN}),
-    Role.NGO_CASEWORKER: frozenset({C.VIEW_CASES, C.CONTRIBUTE_CASE, C.HANDLE_TASKS, C.REPORT_PROGRESS}),
+    # An NGO hotline registers the URLs and file hashes it receives reports about (the kinds
+    # are limited per organisation kind in deconfliction.services.ALLOWED_KINDS).
+    Role.NGO_CASEWORKER: frozenset(
+        {C.VIEW_CASES, C.CONTRIBUTE_CASE, C.HANDLE_TASKS, C.REPORT_PROGRESS, C.REGISTER_SELECTORS, C.HANDLE_HITS}
+    ),
     Role.MINISTRY_MONITOR: frozenset({C.VIEW_ACTIONPLAN, C.REVIEW_PROGRESS}),
     Role.ORG_ADMIN: frozenset(
         {C.VIEW_CASES, C.MANAGE_MEMBERS, C.NAME_RED_COLLEAGUES, C.VIEW_ACTIONPLAN, C.REPORT_PROGRESS}

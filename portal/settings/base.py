@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "accounts",
     "partners",
     "cases",
+    "deconfliction",
 ]
 
 MIDDLEWARE = [
@@ -347,6 +348,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chains": {"task": "audit.verify_chains", "schedule": crontab(hour=2, minute=15)},
     "cases-expire-shares": {"task": "cases.expire_shares", "schedule": crontab(minute="*/5")},
+    "deconfliction-expire-selectors": {"task": "deconfliction.expire_selectors", "schedule": crontab(hour=1, minute=0)},
+    "deconfliction-escalate-hits": {"task": "deconfliction.escalate_hits", "schedule": crontab(minute=10)},
     "cases-purge-retained": {"task": "cases.purge_retained", "schedule": crontab(hour=3, minute=30)},
     "accounts-purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",
@@ -354,6 +357,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+
+# --- Deconfliction ------------------------------------------------------------------------
+SELECTOR_VALID_DAYS = env_int("SELECTOR_VALID_DAYS", 365, minimum=1)
+SELECTOR_RAW_PURGE_DAYS = env_int("SELECTOR_RAW_PURGE_DAYS", 30, minimum=0)
+HIT_ACK_WORKING_DAYS = env_int("HIT_ACK_WORKING_DAYS", 2, minimum=1)
+# Registrations per hour; above the flag level the platform operator is told (not blocked).
+SELECTOR_RATE_USER_PER_HOUR = env_int("SELECTOR_RATE_USER_PER_HOUR", 12000, minimum=1)
+SELECTOR_RATE_ORG_PER_HOUR = env_int("SELECTOR_RATE_ORG_PER_HOUR", 50000, minimum=1)
+SELECTOR_FLAG_USER_PER_HOUR = env_int("SELECTOR_FLAG_USER_PER_HOUR", 2000, minimum=1)
 
 # --- Retention ---------------------------------------------------------------------------
 CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 5 * 365, minimum=1)

@@ -1,0 +1,149 @@
+"""Selectors (keyed digests of identifiers), blind hits between their holders, operations.
+
+A hit is stored per (digest, pair of organisations), not per pair of cases: a file hash held
+by 500 cases in 20 organisations costs one row per organisation pair that actually holds it,
+and a new registration touches one row per organisation holding the digest.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from deconfliction.normalisers import SelectorKind
+
+
+class Selector(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="selectors")
+    organisation = models.ForeignKey("partners.Organisation", on_delete=models.PROTECT, related_name="selectors")
+    kind = models.CharField(_("kind"), max_length=20, choices=SelectorKind.choices)
+    digest = models.CharField(max_length=64)
+    key_version = models.PositiveSmallIntegerField()
+    normaliser_version = models.PositiveSmallIntegerField()
+    # Fernet token of the value as typed; readable only by the registering organisation, and
+    # emptied 30 days after the selector expires (the digest row stays for the audit trail).
+    raw_encrypted = models.TextField(blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    registered_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    active = models.BooleanField(default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    raw_purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["digest"], condition=Q(active=True), name="selector_active_digest"),
+            models.Index(fields=["organisation", "registered_at"], name="selector_org_time"),
+            models.Index(fields=["registered_by", "registered_at"], name="selector_user_time"),
+            models.Index(fields=["active", "expires_at"], name="selector_expiry"),
+        ]
+        constraints = [
+            # The same identifier once per case: registering it again (a re-imported file)
+            # finds the existing row instead of adding one.
+            models.UniqueConstraint(fields=["case", "digest"], condition=Q(active=True), name="selector_once_per_case"),
+            models.CheckConstraint(condition=Q(kind__in=SelectorKind.values), name="selector_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} selector {self.uuid}"
+
+
+class Hit(models.Model):
+    """Two organisations (or two cases of one) hold the same selector."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        COORDINATING = "coordinating", _("Coordinating")
+        RESOLVED = "resolved", _("Resolved")
+
+    class Outcome(models.TextChoices):
+        JOINT_OPERATION = "joint_operation", _("Joint operation")
+        ONE_LEADS = "one_leads", _("One side leads")
+        OTHER_DEFERS = "other_defers", _("Other side defers")
+        NO_CONFLICT = "no_conflict", _("No conflict")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=SelectorKind.choices)
+    digest = models.CharField(max_length=64)
+    # organisation_a has the lower primary key; a == b for two cases of one organisation.
+    organisation_a = models.ForeignKey("partners.Organisation", on_delete=models.CASCADE, related_name="+")
+    organisation_b = models.ForeignKey("partners.Organisation", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    handling_note = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_registration_at = models.DateTimeField(default=timezone.now)
+    ack_deadline = models.DateTimeField()
+    acknowledged_a_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_b_at = models.DateTimeField(null=True, blank=True)
+    escalated_a_at = models.DateTimeField(null=True, blank=True)
+    escalated_b_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The registrations behind the hit, on both sides. Digests change when keys rotate; these
+    # links do not, so each side always finds its own selectors of a hit.
+    selectors = models.ManyToManyField(Selector, related_name="hits")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation_a", "status"], name="hit_org_a_status"),
+            models.Index(fields=["organisation_b", "status"], name="hit_org_b_status"),
+            models.Index(fields=["digest"], name="hit_digest"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["digest", "organisation_a", "organisation_b"],
+                condition=~Q(status="resolved"),
+                name="hit_one_open_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(organisation_a__lte=models.F("organisation_b")), name="hit_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"hit {self.uuid} ({self.kind}, {self.status})"
+
+    def side(self, organisation_id: int) -> str:
+        """'a', 'b' or 'both' (two cases of one organisation)."""
+        if self.organisation_a_id == self.organisation_b_id == organisation_id:
+            return "both"
+        return "a" if self.organisation_a_id == organisation_id else "b"
+
+    def other_organisation(self, organisation_id: int):
+        return self.organisation_b if self.organisation_a_id == organisation_id else self.organisation_a
+
+    def acknowledged_by(self, organisation_id: int) -> bool:
+        side = self.side(organisation_id)
+        if side == "both":
+            return self.acknowledged_a_at is not None
+        return (self.acknowledged_a_at if side == "a" else self.acknowledged_b_at) is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.NEW and self.ack_deadline < timezone.now()
+
+
+class VolumeFlag(models.Model):
+    """Unusual registration volume, for the platform operator to look at (not a block)."""
+
+    organisation = models.ForeignKey("partners.Organisation", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.count} registrations by {self.user_id} since {self.window_start:%Y-%m-%d %H:%M}"

@@ -1,0 +1,117 @@
+"""Reads for deconfliction. Every view of a hit goes through ``hit_get_for_member``.
+
+Blindness: what one side learns of the other is the selector kind, the other organisation and
+its deconfliction contact, when the other side registered, the shared status and handling note.
+The other case's reference, title and raw value never leave its own organisation.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Case as SqlCase
+from django.db.models import Min, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from audit.services import Result, audit_record
+from cases.selectors import CaseAccess, cases_visible_to
+from deconfliction.models import Hit, Selector
+from partners.models import Membership, Organisation
+from portal.utils.crypto import DecryptionError, decrypt_str
+
+
+def selector_raw_value(*, selector: Selector, membership: Membership) -> str | None:
+    """The value as typed, for members of the registering organisation only."""
+    if selector.organisation_id != membership.organisation_id or not selector.raw_encrypted:
+        return None
+    try:
+        return decrypt_str(selector.raw_encrypted)
+    except DecryptionError:
+        return None
+
+
+@dataclass
+class OwnSelector:
+    selector: Selector
+    raw: str | None
+
+
+def selectors_of_case(*, access: CaseAccess) -> list[OwnSelector]:
+    """Our organisation's selectors on a case, with raw values (other organisations' selectors
+    on the same case are not listed: their values are theirs)."""
+    rows = (
+        Selector.objects.filter(case=access.case, organisation=access.membership.organisation)
+        .select_related("registered_by")
+        .order_by("-active", "-registered_at")
+    )
+    return [OwnSelector(selector=s, raw=selector_raw_value(selector=s, membership=access.membership)) for s in rows]
+
+
+def hits_for_organisation(*, membership: Membership | None, open_only: bool = True) -> QuerySet[Hit]:
+    """The organisation's hits, overdue first, then newest."""
+    if membership is None:
+        return Hit.objects.none()
+    org_id = membership.organisation_id
+    qs = Hit.objects.filter(Q(organisation_a_id=org_id) | Q(organisation_b_id=org_id))
+    if open_only:
+        qs = qs.exclude(status=Hit.Status.RESOLVED)
+    now = timezone.now()
+    return (
+        qs.select_related("organisation_a", "organisation_b")
+        .annotate(overdue=SqlCase(When(status=Hit.Status.NEW, ack_deadline__lt=now, then=Value(0)), default=Value(1)))
+        .order_by("overdue", "-last_registration_at")
+    )
+
+
+@dataclass
+class HitView:
+    """One hit as one side sees it."""
+
+    hit: Hit
+    other: Organisation
+    other_first_registered: object
+    own: list[OwnSelector]
+    own_cases: list  # our cases holding the selector that this member can see
+    acknowledged_by_us: bool
+
+
+def hit_get_for_member(*, request, uuid, audit_action: str | None = "hit.view") -> HitView:
+    """The gateway for hits: the hit as the member's side sees it, or Http404 (audited)."""
+    membership = getattr(request, "membership", None)
+    hit = Hit.objects.select_related("organisation_a", "organisation_b").filter(uuid=uuid).first()
+    if (
+        membership is None
+        or hit is None
+        or membership.organisation_id not in (hit.organisation_a_id, hit.organisation_b_id)
+    ):
+        audit_record(
+            action=audit_action or "hit.access",
+            result=Result.DENIED,
+            request=request,
+            object_type="deconfliction.hit",
+            object_id=str(uuid),
+            durable=True,
+        )
+        raise Http404
+    org_id = membership.organisation_id
+    other = hit.other_organisation(org_id)
+    own_rows = list(hit.selectors.filter(organisation_id=org_id).select_related("case"))
+    if hit.organisation_a_id == hit.organisation_b_id:
+        other_first = min((s.registered_at for s in own_rows), default=None)
+    else:
+        other_first = hit.selectors.filter(organisation_id=other.pk).aggregate(first=Min("registered_at"))["first"]
+    visible = set(
+        cases_visible_to(membership=membership)
+        .filter(pk__in=[s.case_id for s in own_rows])
+        .values_list("pk", flat=True)
+    )
+    own = [OwnSelector(selector=s, raw=selector_raw_value(selector=s, membership=membership)) for s in own_rows]
+    if audit_action:
+        audit_record(action=audit_action, request=request, obj=hit)
+    return HitView(
+        hit=hit,
+        other=other,
+        other_first_registered=other_first,
+        own=own,
+        own_cases=sorted({s.case for s in own_rows if s.case_id in visible}, key=lambda c: c.reference),
+        acknowledged_by_us=hit.acknowledged_by(org_id),
+    )

@@ -1,0 +1,568 @@
+"""Writes for deconfliction: registering selectors (matching them blindly), the hit lifecycle,
+expiry and re-keying."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_record
+from cases.selectors import CaseAccess
+from cases.services.common import notify_users
+from deconfliction.digests import digest_current, digests_all_versions, lock_digests
+from deconfliction.models import Hit, Selector, VolumeFlag
+from deconfliction.normalisers import SelectorError, SelectorKind, normalise
+from partners.models import Membership, Organisation, OrganisationKind
+from partners.roles import Capability, Role, role_can
+from portal.utils.crypto import decrypt_str, encrypt_str, reencrypt_str
+
+MAX_BATCH = 10_000
+_IN_CHUNK = 2_000  # digests per IN (...) list
+
+# Deconfliction must not become an oracle: only investigating organisations register
+# selectors; an NGO hotline may register what it receives reports about.
+ALLOWED_KINDS: dict[str, frozenset[str]] = {
+    OrganisationKind.POLICE: frozenset(SelectorKind.values),
+    OrganisationKind.PROSECUTION: frozenset(SelectorKind.values),
+    OrganisationKind.INTERNATIONAL: frozenset(SelectorKind.values),
+    OrganisationKind.FOREIGN_POLICE: frozenset(SelectorKind.values),
+    OrganisationKind.NGO: frozenset({SelectorKind.URL, SelectorKind.DOMAIN, SelectorKind.FILE_HASH}),
+}
+
+
+@dataclass
+class SelectorItem:
+    kind: str
+    value: str
+    qualifier: str | None = None
+    note: str = ""
+    line: int | None = None
+
+
+@dataclass
+class Registration:
+    item: SelectorItem
+    status: str  # registered | already_registered | invalid
+    message: str = ""
+    selector: Selector | None = None
+    hits: list[Hit] = field(default_factory=list)
+
+
+def _chunks(values: list, size: int = _IN_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def _check_rate(*, membership: Membership, incoming: int) -> None:
+    since = timezone.now() - timedelta(hours=1)
+    counts = Selector.objects.filter(registered_at__gte=since).aggregate(
+        user=Count("pk", filter=Q(registered_by=membership.user)),
+        organisation=Count("pk", filter=Q(organisation=membership.organisation)),
+    )
+    if counts["user"] + incoming > settings.SELECTOR_RATE_USER_PER_HOUR:
+        raise ValidationError(
+            _(
+                "You registered %(n)s selectors in the last hour; the limit is %(limit)s. "
+                "Try again later or ask your deconfliction desk."
+            )
+            % {"n": counts["user"], "limit": settings.SELECTOR_RATE_USER_PER_HOUR}
+        )
+    if counts["organisation"] + incoming > settings.SELECTOR_RATE_ORG_PER_HOUR:
+        raise ValidationError(
+            _("Your organisation reached its hourly registration limit (%(limit)s).")
+            % {"limit": settings.SELECTOR_RATE_ORG_PER_HOUR}
+        )
+    if counts["user"] + incoming > settings.SELECTOR_FLAG_USER_PER_HOUR:
+        VolumeFlag.objects.create(
+            organisation=membership.organisation,
+            user=membership.user,
+            window_start=since,
+            count=counts["user"] + incoming,
+        )
+        operators = User.objects.filter(is_platform_operator=True, is_active=True)
+        notify_users(
+            operators,
+            _("Unusual selector registration volume"),
+            _(
+                "%(n)s selector registrations by one user of %(org)s in the last hour. Review the volume "
+                "flags in the portal."
+            )
+            % {"n": counts["user"] + incoming, "org": membership.organisation},
+        )
+
+
+def _hit_handlers(organisation: Organisation):
+    roles = [role for role in Role.values if role_can(role, Capability.HANDLE_HITS)]
+    return User.objects.filter(
+        memberships__organisation=organisation, memberships__active=True, memberships__role__in=roles
+    ).distinct()
+
+
+def selector_register(
+    *,
+    access: CaseAccess,
+    kind: str,
+    value: str,
+    reason: str,
+    qualifier: str | None = None,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Registration:
+    """Register one selector on a case; an invalid value is a ValidationError on ``value``."""
+    result = selectors_register_batch(
+        access=access,
+        reason=reason,
+        request=request,
+        items=[SelectorItem(kind=kind, value=value, qualifier=qualifier, note=note)],
+    )[0]
+    if result.status == "invalid":
+        raise ValidationError({"value": result.message})
+    return result
+
+
+@transaction.atomic
+def selectors_register_batch(
+    *, access: CaseAccess, items: list[SelectorItem], reason: str, request: HttpRequest | None = None
+) -> list[Registration]:
+    """Register many selectors on one case in one transaction, with a result per item.
+
+    Cost: a fixed number of queries per 2,000 digests, plus one lock per hash bucket touched
+    (at most 256), whatever the batch size.
+    """
+    membership = access.membership
+    organisation = membership.organisation
+    if not role_can(membership.role, Capability.REGISTER_SELECTORS):
+        raise PermissionDenied(_("Your role may not register selectors."))
+    if not access.can("contribute_case"):
+        raise PermissionDenied(_("Selectors are registered on a case you can contribute to."))
+    allowed = ALLOWED_KINDS.get(organisation.kind, frozenset())
+    if not allowed:
+        raise PermissionDenied(_("Organisations of this kind do not register selectors."))
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for registering these selectors.")})
+    if len(items) > MAX_BATCH:
+        raise ValidationError(_("At most %(n)s selectors at once.") % {"n": MAX_BATCH})
+
+    results = [Registration(item=item, status="invalid") for item in items]
+    pending: dict[str, list[int]] = defaultdict(list)  # current digest -> result indexes
+    digest_map: dict[str, str] = {}  # digest under any key version -> current digest
+    normalised_values: dict[str, tuple[str, int, int]] = {}
+    for index, item in enumerate(items):
+        if item.kind not in allowed:
+            results[index].message = _("Your organisation may not register selectors of kind %(kind)s.") % {
+                "kind": item.kind
+            }
+            continue
+        try:
+            normalised = normalise(item.kind, item.value, qualifier=item.qualifier, region=organisation.country)
+        except SelectorError as exc:
+            results[index].message = str(exc)
+            continue
+        version, current = digest_current(item.kind, normalised.value)
+        for digest in digests_all_versions(item.kind, normalised.value):
+            digest_map[digest] = current
+        pending[current].append(index)
+        normalised_values[current] = (item.kind, version, normalised.version)
+
+    lock_digests(pending.keys())
+    case = access.case
+    existing: dict[str, Selector] = {}
+    for chunk in _chunks(list(digest_map)):
+        for selector in Selector.objects.filter(case=case, active=True, digest__in=chunk):
+            existing[digest_map[selector.digest]] = selector
+
+    now = timezone.now()
+    expires = now + timedelta(days=settings.SELECTOR_VALID_DAYS)
+    new_selectors: dict[str, Selector] = {}
+    for current, indexes in pending.items():
+        first, *repeats = indexes
+        if current in existing:
+            for index in indexes:
+                results[index].status, results[index].selector = "already_registered", existing[current]
+            continue
+        kind, key_version, normaliser_version = normalised_values[current]
+        item = items[first]
+        new_selectors[current] = Selector(
+            case=case,
+            organisation=organisation,
+            kind=kind,
+            digest=current,
+            key_version=key_version,
+            normaliser_version=normaliser_version,
+            raw_encrypted=encrypt_str(item.value.strip()),
+            note=item.note.strip()[:500],
+            reason=reason.strip()[:500],
+            registered_by=membership.user,
+            registered_at=now,
+            expires_at=expires,
+        )
+        results[first].status = "registered"
+        for index in repeats:
+            results[index].status, results[index].message = "already_registered", _("Repeated in this batch.")
+    # Only what would be new counts against the hourly limit: re-importing a file costs nothing.
+    _check_rate(membership=membership, incoming=len(new_selectors))
+    Selector.objects.bulk_create(new_selectors.values())
+    for current, selector in new_selectors.items():
+        for index in pending[current]:
+            results[index].selector = selector
+
+    hits_by_digest = _raise_hits(new=new_selectors, digest_map=digest_map, organisation=organisation, now=now)
+    for current, indexes in pending.items():
+        for index in indexes:
+            results[index].hits = hits_by_digest.get(current, [])
+
+    audit_record(
+        action="selector.register",
+        request=request,
+        actor=membership.user,
+        organisation=organisation,
+        obj=case,
+        details={
+            "registered": [str(s.uuid) for s in new_selectors.values()],
+            "already_registered": sum(r.status == "already_registered" for r in results),
+            "invalid": sum(r.status == "invalid" for r in results),
+            "hits": sorted({str(h.uuid) for hits in hits_by_digest.values() for h in hits}),
+        },
+    )
+    return results
+
+
+def _raise_hits(
+    *, new: dict[str, Selector], digest_map: dict[str, str], organisation: Organisation, now: datetime
+) -> dict[str, list[Hit]]:
+    """For every new selector, one hit per other organisation holding its digest (and one with
+    our own organisation when another of our cases holds it)."""
+    if not new:
+        return {}
+    new_ids = [s.pk for s in new.values()]
+    lookups = [d for d, current in digest_map.items() if current in new]
+    holders: dict[tuple[str, int], list[int]] = defaultdict(list)  # (digest, org) -> selector ids
+    for chunk in _chunks(lookups):
+        rows = (
+            Selector.objects.filter(active=True, digest__in=chunk)
+            .exclude(pk__in=new_ids)
+            .values_list("pk", "digest", "organisation_id")
+        )
+        for pk, digest, org_id in rows:
+            holders[(digest_map[digest], org_id)].append(pk)
+    if not holders:
+        return {}
+    pairs = {
+        (current, min(org_id, organisation.pk), max(org_id, organisation.pk)): (current, org_id)
+        for current, org_id in holders
+    }
+    open_hits: dict[tuple[str, int, int], Hit] = {}
+    held = {current for current, _org in holders}
+    for chunk in _chunks([d for d, current in digest_map.items() if current in held]):
+        for hit in Hit.objects.filter(digest__in=chunk).exclude(status=Hit.Status.RESOLVED):
+            open_hits[(digest_map[hit.digest], hit.organisation_a_id, hit.organisation_b_id)] = hit
+    touched = [hit.pk for key, hit in open_hits.items() if key in pairs]
+    Hit.objects.filter(pk__in=touched).update(last_registration_at=now)
+    deadline = add_working_days(now, settings.HIT_ACK_WORKING_DAYS)
+    created = [
+        Hit(
+            kind=new[current].kind,
+            digest=current,
+            organisation_a_id=a,
+            organisation_b_id=b,
+            created_at=now,
+            last_registration_at=now,
+            ack_deadline=deadline,
+        )
+        for (current, a, b) in pairs
+        if (current, a, b) not in open_hits
+    ]
+    Hit.objects.bulk_create(created)
+    links = []
+    for hit in created:
+        holder_ids = holders[pairs[(hit.digest, hit.organisation_a_id, hit.organisation_b_id)]]
+        links += [Hit.selectors.through(hit_id=hit.pk, selector_id=pk) for pk in holder_ids]
+    for hit in created:
+        links.append(Hit.selectors.through(hit_id=hit.pk, selector_id=new[hit.digest].pk))
+    for (current, _a, _b), hit in open_hits.items():
+        if (current, _a, _b) in pairs:
+            links.append(Hit.selectors.through(hit_id=hit.pk, selector_id=new[current].pk))
+    Hit.selectors.through.objects.bulk_create(links, ignore_conflicts=True)
+
+    result: dict[str, list[Hit]] = defaultdict(list)
+    for hit in created:
+        result[hit.digest].append(hit)
+    for key, hit in open_hits.items():
+        if key in pairs:
+            result[key[0]].append(hit)
+    # One notice per organisation per new hit; further registrations of a digest that already
+    # has an open hit only update it (a widely circulated file does not flood the desks).
+    told: dict[int, int] = defaultdict(int)
+    for hit in created:
+        told[hit.organisation_a_id] += 1
+        if hit.organisation_b_id != hit.organisation_a_id:
+            told[hit.organisation_b_id] += 1
+    for org in Organisation.objects.filter(pk__in=list(told)):
+        notify_users(
+            _hit_handlers(org),
+            _("Deconfliction: %(n)s new hit(s)") % {"n": told[org.pk]},
+            _(
+                "Selectors your organisation registered are also held elsewhere (%(n)s new hit(s)). "
+                "Open the deconfliction desk in the portal."
+            )
+            % {"n": told[org.pk]},
+        )
+    for hit in created:
+        audit_record(
+            action="hit.raise",
+            organisation=organisation,
+            obj=hit,
+            details={"kind": hit.kind, "organisations": [hit.organisation_a_id, hit.organisation_b_id]},
+        )
+    return result
+
+
+# --- the hit lifecycle ---------------------------------------------------------------------------
+
+
+def _side_check(membership: Membership, hit: Hit) -> str:
+    if not role_can(membership.role, Capability.HANDLE_HITS):
+        raise PermissionDenied(_("Your role does not handle deconfliction hits."))
+    if membership.organisation_id not in (hit.organisation_a_id, hit.organisation_b_id):
+        raise PermissionDenied
+    return hit.side(membership.organisation_id)
+
+
+def _acknowledge(hit: Hit, side: str, now: datetime) -> None:
+    if side in ("a", "both") and hit.acknowledged_a_at is None:
+        hit.acknowledged_a_at = now
+    if side in ("b", "both") and hit.acknowledged_b_at is None:
+        hit.acknowledged_b_at = now
+    if side == "both":
+        hit.acknowledged_b_at = hit.acknowledged_a_at
+
+
+def _add_note(hit: Hit, membership: Membership, note: str) -> None:
+    note = (note or "").strip()
+    if note:
+        stamp = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
+        entry = f"[{stamp}] {membership.organisation.short_code}: {note}"
+        hit.handling_note = (hit.handling_note + "\n" + entry).strip()[-2000:]
+
+
+@transaction.atomic
+def hit_acknowledge(*, membership: Membership, hit: Hit, note: str = "", request: HttpRequest | None = None) -> Hit:
+    hit = Hit.objects.select_for_update().get(pk=hit.pk)
+    side = _side_check(membership, hit)
+    if hit.status == Hit.Status.RESOLVED:
+        raise ValidationError(_("This hit is resolved."))
+    _acknowledge(hit, side, timezone.now())
+    if hit.status == Hit.Status.NEW and hit.acknowledged_a_at and hit.acknowledged_b_at:
+        hit.status = Hit.Status.ACKNOWLEDGED
+    _add_note(hit, membership, note)
+    hit.save()
+    audit_record(
+        action="hit.acknowledge",
+        request=request,
+        actor=membership.user,
+        organisation=membership.organisation,
+        obj=hit,
+        details={"status": hit.status},
+    )
+    return hit
+
+
+@transaction.atomic
+def hit_coordinate(*, membership: Membership, hit: Hit, note: str, request: HttpRequest | None = None) -> Hit:
+    hit = Hit.objects.select_for_update().get(pk=hit.pk)
+    side = _side_check(membership, hit)
+    if hit.status == Hit.Status.RESOLVED:
+        raise ValidationError(_("This hit is resolved."))
+    if not (note or "").strip():
+        raise ValidationError({"note": _("Say how you are coordinating (who called whom, what was agreed).")})
+    _acknowledge(hit, side, timezone.now())
+    hit.status = Hit.Status.COORDINATING
+    _add_note(hit, membership, note)
+    hit.save()
+    audit_record(
+        action="hit.coordinate", request=request, actor=membership.user, organisation=membership.organisation, obj=hit
+    )
+    return hit
+
+
+@transaction.atomic
+def hit_resolve(
+    *, membership: Membership, hit: Hit, outcome: str, note: str = "", request: HttpRequest | None = None
+) -> Hit:
+    hit = Hit.objects.select_for_update().get(pk=hit.pk)
+    side = _side_check(membership, hit)
+    if hit.status == Hit.Status.RESOLVED:
+        raise ValidationError(_("This hit is already resolved."))
+    if outcome not in Hit.Outcome.values:
+        raise ValidationError({"outcome": _("Choose how the hit was resolved.")})
+    now = timezone.now()
+    _acknowledge(hit, side, now)
+    hit.status, hit.outcome, hit.resolved_at, hit.resolved_by = Hit.Status.RESOLVED, outcome, now, membership.user
+    _add_note(hit, membership, note)
+    hit.save()
+    audit_record(
+        action="hit.resolve",
+        request=request,
+        actor=membership.user,
+        organisation=membership.organisation,
+        obj=hit,
+        details={"outcome": outcome},
+    )
+    return hit
+
+
+def hits_escalate_overdue() -> int:
+    """Tell the organisation admins of each side that missed the acknowledgement deadline."""
+    now, escalated = timezone.now(), 0
+    overdue = Hit.objects.filter(status=Hit.Status.NEW, ack_deadline__lt=now).select_related(
+        "organisation_a", "organisation_b"
+    )
+    for hit in overdue:
+        with transaction.atomic():
+            locked = Hit.objects.select_for_update().get(pk=hit.pk)
+            for side, organisation in (("a", hit.organisation_a), ("b", hit.organisation_b)):
+                if getattr(locked, f"acknowledged_{side}_at") or getattr(locked, f"escalated_{side}_at"):
+                    continue
+                if side == "b" and hit.organisation_a_id == hit.organisation_b_id:
+                    continue
+                setattr(locked, f"escalated_{side}_at", now)
+                admins = User.objects.filter(
+                    memberships__organisation=organisation, memberships__active=True, memberships__role=Role.ORG_ADMIN
+                )
+                notify_users(
+                    admins,
+                    _("Deconfliction hit not acknowledged in time"),
+                    _(
+                        "A deconfliction hit of your organisation passed its acknowledgement deadline. "
+                        "Open the deconfliction desk in the portal."
+                    ),
+                )
+                audit_record(action="hit.escalate", organisation=organisation, obj=locked)
+                escalated += 1
+            locked.save()
+    return escalated
+
+
+# --- expiry and keys ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def selector_renew(*, access: CaseAccess, selector: Selector, request: HttpRequest | None = None) -> Selector:
+    if selector.organisation_id != access.membership.organisation_id or selector.case_id != access.case.pk:
+        raise PermissionDenied
+    if not selector.active:
+        raise ValidationError(_("An expired selector cannot be renewed; register it again."))
+    selector.expires_at = timezone.now() + timedelta(days=settings.SELECTOR_VALID_DAYS)
+    selector.expiry_warned_at = None
+    selector.save(update_fields=["expires_at", "expiry_warned_at"])
+    audit_record(
+        action="selector.renew",
+        request=request,
+        actor=access.membership.user,
+        organisation=access.membership.organisation,
+        obj=selector,
+    )
+    return selector
+
+
+@transaction.atomic
+def selector_deactivate(*, access: CaseAccess, selector: Selector, request: HttpRequest | None = None) -> None:
+    if selector.organisation_id != access.membership.organisation_id or selector.case_id != access.case.pk:
+        raise PermissionDenied
+    Selector.objects.filter(pk=selector.pk).update(active=False, deactivated_at=timezone.now())
+    audit_record(
+        action="selector.deactivate",
+        request=request,
+        actor=access.membership.user,
+        organisation=access.membership.organisation,
+        obj=selector,
+    )
+
+
+def selectors_expire_due() -> dict[str, int]:
+    """Daily: warn a week ahead, deactivate at expiry, empty raw values 30 days after."""
+    now = timezone.now()
+    warn = Selector.objects.filter(
+        active=True, expiry_warned_at__isnull=True, expires_at__lte=now + timedelta(days=7), expires_at__gt=now
+    )
+    warned = 0
+    for organisation_id, count in warn.values_list("organisation_id").annotate(n=Count("pk")):
+        notify_users(
+            _hit_handlers(Organisation.objects.get(pk=organisation_id)),
+            _("Selectors expire within a week"),
+            _(
+                "%(n)s selector(s) of your organisation expire within a week. Renew the ones still "
+                "needed on their cases in the portal."
+            )
+            % {"n": count},
+        )
+        warned += count
+    warn.update(expiry_warned_at=now)
+    expired = Selector.objects.filter(active=True, expires_at__lte=now).update(active=False, deactivated_at=now)
+    purge_before = now - timedelta(days=settings.SELECTOR_RAW_PURGE_DAYS)
+    purged = (
+        Selector.objects.filter(active=False, raw_purged_at__isnull=True)
+        .filter(Q(expires_at__lte=purge_before) | Q(deactivated_at__lte=purge_before))
+        .update(raw_encrypted="", raw_purged_at=now)
+    )
+    if warned or expired or purged:
+        audit_record(action="selector.expiry", details={"warned": warned, "expired": expired, "purged": purged})
+    return {"warned": warned, "expired": expired, "purged": purged}
+
+
+def selectors_rekey(*, batch_size: int = 1000) -> dict[str, int]:
+    """Recompute every digest with the current HMAC key and normalisers, and re-encrypt every
+    raw value with the current encryption key. Open hits follow their digests.
+
+    Run after prepending a new key to SELECTOR_HMAC_KEYS or FIELD_ENCRYPTION_KEYS, or after
+    raising a normaliser version. Selectors whose raw value was already purged keep their old
+    digest (they are inactive and no longer match).
+    """
+    from deconfliction.digests import current_key_version
+
+    version = current_key_version()
+    counts = {"rekeyed": 0, "reencrypted": 0}
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Selector.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .exclude(raw_encrypted="")
+                .select_related("organisation")
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                break
+            for selector in batch:
+                raw = decrypt_str(selector.raw_encrypted)
+                normalised = normalise(selector.kind, raw, region=selector.organisation.country)
+                _v, digest = digest_current(selector.kind, normalised.value)
+                if digest != selector.digest:
+                    Hit.objects.filter(digest=selector.digest).update(digest=digest)
+                    counts["rekeyed"] += 1
+                selector.digest, selector.key_version = digest, version
+                selector.normaliser_version = normalised.version
+                selector.raw_encrypted = reencrypt_str(selector.raw_encrypted)
+                counts["reencrypted"] += 1
+            Selector.objects.bulk_update(batch, ["digest", "key_version", "normaliser_version", "raw_encrypted"])
+            last_pk = batch[-1].pk
+    audit_record(action="selector.rekey", details=counts)
+    return counts

@@ -1,0 +1,249 @@
+import threading
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test import Client
+
+from audit.models import AuditEvent
+from deconfliction.models import Hit, Selector, VolumeFlag
+from deconfliction.services import SelectorItem, selector_register, selectors_register_batch
+from tests.cases.conftest import access_for, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def register(user, case, value, kind="phone", **kw):
+    return selector_register(access=access_for(user, case), kind=kind, value=value, reason="suspect's number", **kw)
+
+
+def test_same_number_written_differently_raises_a_hit_for_both(desks, case_of, django_capture_on_commit_callbacks):
+    nl_case, be_case = case_of(desks["user_nl"], "Operation Tulip"), case_of(desks["user_be"], "Operation Waffle")
+    first = register(desks["user_nl"], nl_case, "+31 (0)6 1234 5678")
+    assert first.status == "registered" and first.hits == []
+    with django_capture_on_commit_callbacks(execute=True):
+        second = register(desks["user_be"], be_case, "0031612345678")
+    assert len(second.hits) == 1
+    hit = second.hits[0]
+    assert {hit.organisation_a, hit.organisation_b} == {desks["nl"], desks["be"]}
+    assert set(hit.selectors.values_list("pk", flat=True)) == {first.selector.pk, second.selector.pk}
+    assert {m.to[0] for m in mail.outbox} >= {"inv@nl.example", "liaison@be.example"}
+    assert "Operation" not in " ".join(m.body for m in mail.outbox)
+
+    nl_page = client_for(desks["user_nl"]).get(f"/deconfliction/hits/{hit.uuid}/").content.decode()
+    assert "Belgian police" in nl_page and "+32 2 000 2222" in nl_page and "desk@be.example" in nl_page
+    assert "+31 (0)6 1234 5678" in nl_page  # our own raw value
+    be_page = client_for(desks["user_be"]).get(f"/deconfliction/hits/{hit.uuid}/").content.decode()
+    assert "Dutch police" in be_page and "+31 88 000 1111" in be_page
+
+
+def test_blindness_no_page_of_the_other_side_shows_our_case(desks, case_of):
+    nl_case = case_of(desks["user_nl"], "Operation Secret Tulip")
+    register(desks["user_nl"], nl_case, "secret.person@example.org", kind="email", note="private nl note")
+    be_case = case_of(desks["user_be"], "Operation Waffle")
+    hit = register(desks["user_be"], be_case, "Secret.Person@EXAMPLE.org", kind="email").hits[0]
+    be = client_for(desks["user_be"])
+    pages = [
+        "/",
+        "/cases/",
+        "/deconfliction/",
+        "/deconfliction/?all=1",
+        f"/deconfliction/hits/{hit.uuid}/",
+        f"/cases/{be_case.uuid}/",
+        f"/deconfliction/cases/{be_case.uuid}/selectors/",
+        "/cases/tasks/",
+        "/cases/milestones/",
+        "/cases/export.csv",
+    ]
+    for path in pages:
+        body = be.get(path).content.decode()
+        for secret in (nl_case.reference, "Secret Tulip", "secret.person@example.org", "private nl note"):
+            assert secret not in body, (path, secret)
+    assert be.get(f"/cases/{nl_case.uuid}/").status_code == 404
+    assert be.get(f"/deconfliction/cases/{nl_case.uuid}/selectors/").status_code == 404
+
+
+def test_two_cases_of_one_organisation_raise_a_hit_too(desks, case_of):
+    register(desks["user_nl"], case_of(desks["user_nl"], "Team A"), "+31612345678")
+    second = register(desks["user_nl2"], case_of(desks["user_nl2"], "Team B"), "06 12345678")
+    hit = second.hits[0]
+    assert hit.organisation_a == hit.organisation_b == desks["nl"]
+
+
+def test_registering_again_on_the_same_case_adds_nothing(desks, case_of):
+    case = case_of(desks["user_nl"])
+    register(desks["user_nl"], case, "+31612345678")
+    again = register(desks["user_nl"], case, "06-12345678")
+    assert again.status == "already_registered"
+    assert Selector.objects.filter(case=case).count() == 1
+
+
+def test_widely_held_digest_gives_one_hit_per_organisation_pair(desks, case_of, django_capture_on_commit_callbacks):
+    file_hash = "d41d8cd98f00b204e9800998ecf8427e"
+    for i in range(3):
+        register(desks["user_nl"], case_of(desks["user_nl"], f"NL {i}"), file_hash, kind="file_hash")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        first_be = register(desks["user_be"], case_of(desks["user_be"], "BE 0"), file_hash, kind="file_hash")
+    nl_be = [h for h in first_be.hits if h.organisation_a_id != h.organisation_b_id]
+    assert len(nl_be) == 1
+    notices = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        second_be = register(desks["user_be"], case_of(desks["user_be"], "BE 1"), file_hash, kind="file_hash")
+    assert (
+        Hit.objects.filter(organisation_a__in=[desks["nl"], desks["be"]])
+        .exclude(organisation_a=models_f("organisation_b"))
+        .count()
+        == 1
+    )
+    assert nl_be[0].pk in [h.pk for h in second_be.hits]
+    # The second Belgian registration creates only the BE-BE hit (a new pair), no new NL-BE notice.
+    assert all("nl.example" not in m.to[0] for m in mail.outbox[notices:])
+    # NL: one NL-NL hit, BE: one BE-BE hit, one NL-BE hit.
+    assert Hit.objects.count() == 3
+
+
+def models_f(name):
+    from django.db.models import F
+
+    return F(name)
+
+
+def _shared_with(owner, case, organisation, level="contribute"):
+    from cases.services import case_share
+
+    case_share(access=access_for(owner, case), organisation=organisation, level=level, reason="joint work")
+    return case
+
+
+def test_ngo_registers_urls_and_hashes_only(desks, case_of, make_member):
+    from partners.roles import Role
+
+    liaison = make_member(desks["nl"], role=Role.LIAISON)
+    case = _shared_with(liaison, case_of(liaison, "Reported site"), desks["ngo"])
+    results = selectors_register_batch(
+        access=access_for(desks["user_ngo"], case),
+        reason="reports",
+        items=[
+            SelectorItem(kind="url", value="https://example.com/x"),
+            SelectorItem(kind="file_hash", value="d41d8cd98f00b204e9800998ecf8427e"),
+            SelectorItem(kind="phone", value="+31612345678"),
+            SelectorItem(kind="file_hash", value="nothex"),
+        ],
+    )
+    assert [r.status for r in results] == ["registered", "registered", "invalid", "invalid"]
+    assert "may not register selectors of kind phone" in results[2].message
+    assert "hexadecimal" in results[3].message
+    with pytest.raises(ValidationError):
+        selectors_register_batch(access=access_for(desks["user_ngo"], case), reason=" ", items=[])
+
+
+def test_ministry_does_not_register(desks, case_of, make_member):
+    from partners.roles import Role
+
+    liaison = make_member(desks["nl"], role=Role.LIAISON)
+    worker = make_member(desks["ministry"], role=Role.INVESTIGATOR)  # the role may, the kind may not
+    case = _shared_with(liaison, case_of(liaison, "Green case", tlp="GREEN"), desks["ministry"])
+    with pytest.raises(PermissionDenied, match="do not register"):
+        selectors_register_batch(
+            access=access_for(worker, case), reason="x", items=[SelectorItem(kind="url", value="https://example.com/")]
+        )
+    assert not Selector.objects.exists()
+
+
+def test_rate_limit_and_volume_flag(desks, case_of, settings, django_capture_on_commit_callbacks):
+    from tests.factories import UserFactory
+
+    UserFactory(is_platform_operator=True, email="operator@example.org")
+    settings.SELECTOR_FLAG_USER_PER_HOUR = 3
+    settings.SELECTOR_RATE_USER_PER_HOUR = 5
+    case = case_of(desks["user_nl"])
+    items = [SelectorItem(kind="ip", value=f"192.0.2.{i}") for i in range(4)]
+    with django_capture_on_commit_callbacks(execute=True):
+        selectors_register_batch(access=access_for(desks["user_nl"], case), items=items, reason="x")
+    assert VolumeFlag.objects.get().count == 4
+    assert any(m.to == ["operator@example.org"] for m in mail.outbox)
+    with pytest.raises(ValidationError, match="limit"):
+        selectors_register_batch(
+            access=access_for(desks["user_nl"], case),
+            reason="x",
+            items=[SelectorItem(kind="ip", value=f"198.51.100.{i}") for i in range(2)],
+        )
+    assert Selector.objects.count() == 4
+
+
+def test_registration_needs_contribute_access(desks, case_of):
+    nl_case = case_of(desks["user_nl"])
+    with pytest.raises(PermissionDenied):
+        register(desks["user_be"], nl_case, "+31612345678")
+    response = client_for(desks["user_be"]).post(
+        f"/deconfliction/cases/{nl_case.uuid}/selectors/", {"kind": "phone", "value": "+31612345678", "reason": "x"}
+    )
+    assert response.status_code == 404
+    assert not Selector.objects.exists()
+
+
+def test_registration_is_audited_without_the_value(desks, case_of):
+    case = case_of(desks["user_nl"])
+    result = register(desks["user_nl"], case, "+31612345678")
+    event = AuditEvent.objects.get(action="selector.register")
+    assert event.details["registered"] == [str(result.selector.uuid)]
+    assert "612345678" not in str(event.details)
+    assert "612345678" not in result.selector.raw_encrypted
+
+
+def test_register_page(desks, case_of):
+    case = case_of(desks["user_nl"])
+    client = client_for(desks["user_nl"])
+    bad = client.post(f"/deconfliction/cases/{case.uuid}/selectors/", {"kind": "phone", "value": "12", "reason": "x"})
+    assert bad.status_code == 400 and "not a valid number" in bad.content.decode()
+    ok = client.post(
+        f"/deconfliction/cases/{case.uuid}/selectors/",
+        {"kind": "handle", "value": "@Someone", "qualifier": "telegram", "reason": "x"},
+    )
+    assert ok.status_code == 302
+    assert "@Someone" in client.get(f"/deconfliction/cases/{case.uuid}/selectors/").content.decode()
+
+
+def test_outsider_gets_404_on_a_hit(desks, case_of):
+    register(desks["user_nl"], case_of(desks["user_nl"]), "+31612345678")
+    hit = register(desks["user_be"], case_of(desks["user_be"]), "+31612345678").hits[0]
+    outsider = client_for(desks["user_outsider"])
+    assert outsider.get(f"/deconfliction/hits/{hit.uuid}/").status_code == 404
+    assert outsider.post(f"/deconfliction/hits/{hit.uuid}/acknowledge/").status_code == 404
+    assert AuditEvent.objects.filter(action="hit.view", result="denied").exists()
+    assert Client().get(f"/deconfliction/hits/{hit.uuid}/").status_code == 302
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_registrations_both_see_the_hit(desks, case_of):
+    nl_case, be_case = case_of(desks["user_nl"]), case_of(desks["user_be"])
+    nl_access, be_access = access_for(desks["user_nl"], nl_case), access_for(desks["user_be"], be_case)
+    for round_number in range(5):
+        value = f"+3161234{round_number:04d}"
+        barrier, results, errors = threading.Barrier(2), {}, []
+
+        def run(name, access, value=value, barrier=barrier, results=results, errors=errors):
+            try:
+                barrier.wait()
+                results[name] = selector_register(access=access, kind="phone", value=value, reason="race")
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=run, args=("nl", nl_access)),
+            threading.Thread(target=run, args=("be", be_access)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        hits = Hit.objects.filter(selectors__case__in=[nl_case, be_case]).distinct()
+        assert hits.filter(organisation_a_id__lt=models_f("organisation_b_id")).count() == round_number + 1
+        # Whoever came second got the hit in its result; both sides see it on their desk.
+        assert sum(len(r.hits) for r in results.values()) == 1
