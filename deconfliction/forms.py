@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from deconfliction.models import Hit
+from deconfliction.models import Hit, Operation
 from deconfliction.normalisers import PLATFORMS, SelectorKind
 
 
@@ -37,3 +37,24 @@ class HitActionForm(forms.Form):
         help_text=_("Seen by both sides. No case details: agree those by phone."),
     )
     outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=[("", "—")] + Hit.Outcome.choices)
+
+
+class OperationForm(forms.Form):
+    title = forms.CharField(label=_("Codename"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Operation.Kind.choices)
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    country = forms.CharField(label=_("Country"), max_length=3, help_text=_("ISO code, such as NL or PHL."))
+    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(label=_("Longitude"), required=False, min_value=-180, max_value=180)
+    radius_m = forms.IntegerField(
+        label=_("Radius (metres)"),
+        required=False,
+        min_value=1,
+        max_value=500_000,
+        help_text=_("Leave the position empty to deconflict by country only."),
+    )
+
+
+class ConflictResolveForm(forms.Form):
+    note = forms.CharField(label=_("What was agreed"), max_length=1000)

@@ -147,3 +147,86 @@ class VolumeFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} registrations by {self.user_id} since {self.window_start:%Y-%m-%d %H:%M}"
+
+
+class Operation(models.Model):
+    """A planned action in the field or online, deconflicted by time and place."""
+
+    class Kind(models.TextChoices):
+        SEARCH = "search", _("Search")
+        ARREST = "arrest", _("Arrest")
+        UNDERCOVER_MEETING = "undercover_meeting", _("Undercover meeting")
+        ONLINE_OPERATION = "online_operation", _("Online operation")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        CANCELLED = "cancelled", _("Cancelled")
+        DONE = "done", _("Done")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey("partners.Organisation", on_delete=models.PROTECT, related_name="operations")
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    title = models.CharField(_("codename"), max_length=200)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    radius_m = models.PositiveIntegerField(_("radius (metres)"), null=True, blank=True)
+    country = models.CharField(_("country"), max_length=2)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "starts_at", "ends_at"], name="operation_window")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="operation_ends_after_start"),
+            models.CheckConstraint(
+                condition=(
+                    Q(latitude__isnull=True, longitude__isnull=True, radius_m__isnull=True)
+                    | Q(
+                        latitude__gte=-90,
+                        latitude__lte=90,
+                        longitude__gte=-180,
+                        longitude__lte=180,
+                        radius_m__isnull=False,
+                    )
+                ),
+                name="operation_location_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_kind_display()})"
+
+    @property
+    def has_point(self) -> bool:
+        return self.latitude is not None
+
+
+class OperationConflict(models.Model):
+    """Two organisations plan actions that overlap in time and place (blue-on-blue risk)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    operation_a = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="+")
+    operation_b = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="+")
+    distance_m = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    note = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["operation_a", "operation_b"], name="conflict_once_per_pair"),
+            models.CheckConstraint(condition=Q(operation_a__lt=models.F("operation_b")), name="conflict_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"conflict {self.uuid} ({self.status})"

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.services import Result, audit_record
 from cases.selectors import CaseAccess, cases_visible_to
-from deconfliction.models import Hit, Selector
+from deconfliction.models import Hit, Operation, OperationConflict, Selector
 from partners.models import Membership, Organisation
 from portal.utils.crypto import DecryptionError, decrypt_str
 
@@ -115,3 +115,68 @@ def hit_get_for_member(*, request, uuid, audit_action: str | None = "hit.view") 
         own_cases=sorted({s.case for s in own_rows if s.case_id in visible}, key=lambda c: c.reference),
         acknowledged_by_us=hit.acknowledged_by(org_id),
     )
+
+
+# --- operations ------------------------------------------------------------------------------------
+
+
+def operations_of(*, membership: Membership | None) -> QuerySet[Operation]:
+    if membership is None:
+        return Operation.objects.none()
+    return (
+        Operation.objects.filter(organisation=membership.organisation, ends_at__gte=timezone.now())
+        .exclude(status=Operation.Status.CANCELLED)
+        .order_by("starts_at")
+    )
+
+
+def conflicts_of(*, membership: Membership | None, open_only: bool = True) -> list[dict]:
+    """Conflicts as this organisation sees them: our operation, the other organisation and its
+    contact, the overlapping window and the distance; nothing of the other operation itself."""
+    if membership is None:
+        return []
+    org_id = membership.organisation_id
+    qs = OperationConflict.objects.filter(
+        Q(operation_a__organisation_id=org_id) | Q(operation_b__organisation_id=org_id)
+    )
+    if open_only:
+        qs = qs.filter(status=OperationConflict.Status.OPEN)
+    rows = []
+    for conflict in qs.select_related("operation_a__organisation", "operation_b__organisation").order_by("-created_at"):
+        ours, theirs = (
+            (conflict.operation_a, conflict.operation_b)
+            if conflict.operation_a.organisation_id == org_id
+            else (conflict.operation_b, conflict.operation_a)
+        )
+        rows.append(
+            {
+                "conflict": conflict,
+                "ours": ours,
+                "other": theirs.organisation,
+                "overlap_start": max(ours.starts_at, theirs.starts_at),
+                "overlap_end": min(ours.ends_at, theirs.ends_at),
+                "distance_km": round(conflict.distance_m / 1000, 1) if conflict.distance_m is not None else None,
+            }
+        )
+    return rows
+
+
+def conflict_get_for_member(*, request, uuid) -> OperationConflict:
+    membership = getattr(request, "membership", None)
+    conflict = OperationConflict.objects.select_related("operation_a", "operation_b").filter(uuid=uuid).first()
+    if (
+        membership is None
+        or conflict is None
+        or membership.organisation_id
+        not in (conflict.operation_a.organisation_id, conflict.operation_b.organisation_id)
+    ):
+        audit_record(
+            action="operation.conflict_view",
+            result=Result.DENIED,
+            request=request,
+            object_type="deconfliction.operationconflict",
+            object_id=str(uuid),
+            durable=True,
+        )
+        raise Http404
+    return conflict

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deconfliction.views import hits, selectors
+from deconfliction.views import hits, operations, selectors
 
 app_name = "deconfliction"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", hits.desk_view, name="desk"),
     path("hits/<uuid:uuid>/", hits.hit_detail_view, name="hit"),
     path("hits/<uuid:uuid>/<slug:action>/", hits.hit_action_view, name="hit_action"),
+    path("operations/", operations.operations_view, name="operations"),
+    path("operations/<uuid:uuid>/cancel/", operations.operation_cancel_view, name="operation_cancel"),
+    path("conflicts/<uuid:uuid>/resolve/", operations.conflict_resolve_view, name="conflict_resolve"),
     path("cases/<uuid:uuid>/selectors/", selectors.case_selectors_view, name="case_selectors"),
     path(
         "cases/<uuid:uuid>/selectors/<uuid:selector_uuid>/<slug:action>/",

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_record
 from deconfliction.forms import HitActionForm
-from deconfliction.selectors import hit_get_for_member, hits_for_organisation
+from deconfliction.selectors import conflicts_of, hit_get_for_member, hits_for_organisation
 from deconfliction.services import hit_acknowledge, hit_coordinate, hit_resolve
 
 
@@ -19,7 +19,8 @@ def desk_view(request: HttpRequest) -> HttpResponse:
     audit_record(action="hit.list", request=request, details={"total": len(hits), "all": show_all})
     org_id = request.membership.organisation_id if request.membership else None
     rows = [(hit, hit.other_organisation(org_id), hit.acknowledged_by(org_id)) for hit in hits]
-    return render(request, "deconfliction/desk.html", {"rows": rows, "show_all": show_all})
+    conflicts = conflicts_of(membership=request.membership)
+    return render(request, "deconfliction/desk.html", {"rows": rows, "show_all": show_all, "conflicts": conflicts})
 
 
 @require_GET

@@ -1,0 +1,49 @@
+"""Writes for deconfliction, one module per concept; import from here."""
+
+from deconfliction.services.operations import (
+    conflict_resolve,
+    conflicts_in_place,
+    distance_m,
+    operation_cancel,
+    operation_plan,
+)
+from deconfliction.services.registration import (
+    ALLOWED_KINDS,
+    MAX_BATCH,
+    Registration,
+    SelectorItem,
+    add_working_days,
+    hit_acknowledge,
+    hit_coordinate,
+    hit_resolve,
+    hits_escalate_overdue,
+    selector_deactivate,
+    selector_register,
+    selector_renew,
+    selectors_expire_due,
+    selectors_register_batch,
+    selectors_rekey,
+)
+
+__all__ = [
+    "ALLOWED_KINDS",
+    "MAX_BATCH",
+    "Registration",
+    "SelectorItem",
+    "add_working_days",
+    "conflict_resolve",
+    "conflicts_in_place",
+    "distance_m",
+    "hit_acknowledge",
+    "hit_coordinate",
+    "hit_resolve",
+    "hits_escalate_overdue",
+    "operation_cancel",
+    "operation_plan",
+    "selector_deactivate",
+    "selector_register",
+    "selector_renew",
+    "selectors_expire_due",
+    "selectors_register_batch",
+    "selectors_rekey",
+]
