@@ -58,3 +58,16 @@ class OperationForm(forms.Form):
 
 class ConflictResolveForm(forms.Form):
     note = forms.CharField(label=_("What was agreed"), max_length=1000)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "One selector per line: kind,value[,note]. Kinds: "
+            "email, phone, handle, ip, url, domain, wallet, "
+            "file_hash, device, travel_document. UTF-8, at most "
+            "5 MB."
+        ),
+    )
+    reason = forms.CharField(label=_("Reason for registering"), max_length=500)

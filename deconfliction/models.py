@@ -230,3 +230,41 @@ class OperationConflict(models.Model):
 
     def __str__(self) -> str:
         return f"conflict {self.uuid} ({self.status})"
+
+
+class ImportJob(models.Model):
+    """A CSV of selectors (kind,value[,note]) registered on a case by a Celery task."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey("partners.Membership", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=500)
+    # The uploaded file holds raw selector values: it is kept encrypted, and emptied when done.
+    content_encrypted = models.TextField(blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    registered = models.PositiveIntegerField(default=0)
+    already_registered = models.PositiveIntegerField(default=0)
+    hits = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"line": n, "reason": "..."}]
+    failure = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)  # last progress; stuck jobs are re-queued
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"import {self.uuid} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

@@ -1,5 +1,6 @@
 """Writes for deconfliction, one module per concept; import from here."""
 
+from deconfliction.services.imports import import_jobs_requeue_stuck, selector_import_create, selector_import_run
 from deconfliction.services.operations import (
     conflict_resolve,
     conflicts_in_place,
@@ -38,9 +39,12 @@ __all__ = [
     "hit_coordinate",
     "hit_resolve",
     "hits_escalate_overdue",
+    "import_jobs_requeue_stuck",
     "operation_cancel",
     "operation_plan",
     "selector_deactivate",
+    "selector_import_create",
+    "selector_import_run",
     "selector_register",
     "selector_renew",
     "selectors_expire_due",

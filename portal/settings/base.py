@@ -349,6 +349,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-chains": {"task": "audit.verify_chains", "schedule": crontab(hour=2, minute=15)},
     "cases-expire-shares": {"task": "cases.expire_shares", "schedule": crontab(minute="*/5")},
     "deconfliction-expire-selectors": {"task": "deconfliction.expire_selectors", "schedule": crontab(hour=1, minute=0)},
+    "deconfliction-requeue-imports": {"task": "deconfliction.requeue_imports", "schedule": crontab(minute="*/5")},
     "deconfliction-escalate-hits": {"task": "deconfliction.escalate_hits", "schedule": crontab(minute=10)},
     "cases-purge-retained": {"task": "cases.purge_retained", "schedule": crontab(hour=3, minute=30)},
     "accounts-purge-expired-invitations": {

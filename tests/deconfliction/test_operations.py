@@ -21,9 +21,17 @@ def _m(user):
 def plan(user, *, hours=(24, 30), point=AMSTERDAM, radius=500, country="NL", title="Op"):
     now = timezone.now()
     lat, lon = point if point else (None, None)
-    return operation_plan(membership=_m(user), kind=Operation.Kind.SEARCH, title=title, country=country,
-                          starts_at=now + timedelta(hours=hours[0]), ends_at=now + timedelta(hours=hours[1]),
-                          latitude=lat, longitude=lon, radius_m=radius if point else None)
+    return operation_plan(
+        membership=_m(user),
+        kind=Operation.Kind.SEARCH,
+        title=title,
+        country=country,
+        starts_at=now + timedelta(hours=hours[0]),
+        ends_at=now + timedelta(hours=hours[1]),
+        latitude=lat,
+        longitude=lon,
+        radius_m=radius if point else None,
+    )
 
 
 def test_distance_is_haversine():
@@ -43,11 +51,14 @@ def test_overlap_in_time_and_place_raises_a_conflict_for_both(desks):
     assert "Belgian op" not in nl_page and "52.37" not in nl_page.split("Our upcoming")[0]  # blind to their details
 
 
-@pytest.mark.parametrize(("hours", "point", "radius", "country"), [
-    ((31, 40), AMSTERDAM, 500, "NL"),  # later the same day: no overlap in time
-    ((24, 30), UTRECHT, 10_000, "NL"),  # 35 km away, radii 500 m + 10 km
-    ((24, 30), None, None, "BE"),  # other country only
-])
+@pytest.mark.parametrize(
+    ("hours", "point", "radius", "country"),
+    [
+        ((31, 40), AMSTERDAM, 500, "NL"),  # later the same day: no overlap in time
+        ((24, 30), UTRECHT, 10_000, "NL"),  # 35 km away, radii 500 m + 10 km
+        ((24, 30), None, None, "BE"),  # other country only
+    ],
+)
 def test_no_conflict_when_apart(desks, hours, point, radius, country):
     plan(desks["user_nl"])
     _op, conflicts = plan(desks["user_be"], hours=hours, point=point, radius=radius, country=country)
@@ -76,27 +87,48 @@ def test_cancelling_closes_its_conflicts(desks):
 def test_bad_input_changes_nothing(desks):
     now = timezone.now()
     with pytest.raises(ValidationError):
-        operation_plan(membership=_m(desks["user_nl"]), kind="search", title="x", country="NL",
-                       starts_at=now + timedelta(hours=2), ends_at=now + timedelta(hours=1))
+        operation_plan(
+            membership=_m(desks["user_nl"]),
+            kind="search",
+            title="x",
+            country="NL",
+            starts_at=now + timedelta(hours=2),
+            ends_at=now + timedelta(hours=1),
+        )
     with pytest.raises(ValidationError):
-        operation_plan(membership=_m(desks["user_nl"]), kind="search", title="x", country="XX",
-                       starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2))
+        operation_plan(
+            membership=_m(desks["user_nl"]),
+            kind="search",
+            title="x",
+            country="XX",
+            starts_at=now + timedelta(hours=1),
+            ends_at=now + timedelta(hours=2),
+        )
     with pytest.raises(ValidationError):
-        operation_plan(membership=_m(desks["user_nl"]), kind="search", title="x", country="NL", latitude=52.0,
-                       starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2))
+        operation_plan(
+            membership=_m(desks["user_nl"]),
+            kind="search",
+            title="x",
+            country="NL",
+            latitude=52.0,
+            starts_at=now + timedelta(hours=1),
+            ends_at=now + timedelta(hours=2),
+        )
     assert not Operation.objects.exists()
 
 
 def test_outsider_cannot_resolve_a_conflict(desks):
     plan(desks["user_nl"])
     conflict = plan(desks["user_be"])[1][0]
-    response = client_for(desks["user_outsider"]).post(f"/deconfliction/conflicts/{conflict.uuid}/resolve/",
-                                                        {"note": "x"})
+    response = client_for(desks["user_outsider"]).post(
+        f"/deconfliction/conflicts/{conflict.uuid}/resolve/", {"note": "x"}
+    )
     assert response.status_code == 404
     conflict.refresh_from_db()
     assert conflict.status == "open"
-    ok = client_for(desks["user_be"]).post(f"/deconfliction/conflicts/{conflict.uuid}/resolve/",
-                                           {"note": "NL goes first, BE waits a day"})
+    ok = client_for(desks["user_be"]).post(
+        f"/deconfliction/conflicts/{conflict.uuid}/resolve/", {"note": "NL goes first, BE waits a day"}
+    )
     assert ok.status_code == 302
     conflict.refresh_from_db()
     assert conflict.status == "resolved"
@@ -105,9 +137,18 @@ def test_outsider_cannot_resolve_a_conflict(desks):
 def test_plan_page(desks):
     client = client_for(desks["user_nl"])
     now = timezone.localtime() + timedelta(days=1)
-    response = client.post("/deconfliction/operations/", {
-        "title": "Search Damrak", "kind": "search", "country": "NL",
-        "starts_at": now.strftime("%Y-%m-%dT%H:%M"), "ends_at": (now + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
-        "latitude": "52.3765", "longitude": "4.8983", "radius_m": "200"})
+    response = client.post(
+        "/deconfliction/operations/",
+        {
+            "title": "Search Damrak",
+            "kind": "search",
+            "country": "NL",
+            "starts_at": now.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (now + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+            "latitude": "52.3765",
+            "longitude": "4.8983",
+            "radius_m": "200",
+        },
+    )
     assert response.status_code == 302
     assert "Search Damrak" in client.get("/deconfliction/operations/").content.decode()
