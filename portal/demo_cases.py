@@ -163,3 +163,72 @@ def seed_cases() -> int:
         suspects_arrested=1,
     )
     return len(made) + CaseShare.objects.filter(is_lead=False).count()
+
+
+def seed_deconfliction() -> int:
+    """Selectors written differently by different organisations, so the demo shows hits, and two
+    operations that collide. Created once."""
+    from deconfliction.models import Operation, Selector
+    from deconfliction.services import SelectorItem, operation_plan, selectors_register_batch
+
+    if Selector.objects.exists():
+        return 0
+    tbkk = "liaison@tbkk.politie.example"
+    lighthouse = Case.objects.get(title="Operation Lighthouse")
+    heron = Case.objects.get(title="Operation Heron")
+    osprey = Case.objects.get(title="Operation Osprey")
+    selectors_register_batch(
+        access=_access(tbkk, lighthouse),
+        reason="Facilitator's numbers and payment trail",
+        items=[
+            SelectorItem(kind="phone", value="+63 917 123 4567", note="facilitator, WhatsApp"),
+            SelectorItem(kind="email", value="Payments.Handler@Example.org"),
+            SelectorItem(kind="wallet", value="0x52908400098527886E0F7030069857D2E4169EE7", note="payments"),
+        ],
+    )
+    selectors_register_batch(
+        access=_access(tbkk, heron),
+        reason="Victims were contacted from this number",
+        items=[SelectorItem(kind="phone", value="0031623456789")],
+    )
+    selectors_register_batch(
+        access=_access("investigator@obr.politie.example", osprey),
+        reason="Suspect's phone",
+        items=[
+            SelectorItem(kind="phone", value="+31 (0)6 2345 6789"),
+            SelectorItem(kind="handle", value="snapchat:@Osprey_Kid"),
+        ],
+    )
+    wcpc = Membership.objects.select_related("organisation").get(user__email="liaison@wcpc.pnp.example")
+    sampaguita = case_create(
+        membership=wcpc,
+        title="Operation Sampaguita",
+        crime_type=CrimeType.LIVE_STREAMING,
+        tlp=TLP.AMBER,
+        countries="PH NL",
+        summary="Demo case of the Philippine police.",
+        opened_at=timezone.now() - timedelta(days=15),
+    )
+    selectors_register_batch(
+        access=_access("liaison@wcpc.pnp.example", sampaguita),
+        reason="Facilitator",
+        items=[SelectorItem(kind="phone", value="0917-123-4567", note="written the local way")],
+    )
+    now = timezone.now()
+    for email, title, lat, lon in (
+        ("liaison@tbkk.politie.example", "Search at the Damrak address", 52.3765, 4.8983),
+        ("investigator@ams.politie.example", "Arrest near Centraal", 52.3791, 4.9003),
+    ):
+        membership = Membership.objects.select_related("organisation").get(user__email=email)
+        operation_plan(
+            membership=membership,
+            kind=Operation.Kind.SEARCH,
+            title=title,
+            country="NL",
+            latitude=lat,
+            longitude=lon,
+            radius_m=300,
+            starts_at=now + timedelta(days=2, hours=6),
+            ends_at=now + timedelta(days=2, hours=10),
+        )
+    return Selector.objects.count()
