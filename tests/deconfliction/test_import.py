@@ -27,11 +27,15 @@ def test_import_reports_bad_rows_by_line_and_reimport_registers_nothing_twice(de
     job = selector_import_run(job_id=job.pk)
     assert (job.status, job.percent, job.registered, job.already_registered) == ("done", 100, 3, 1)
     assert [(e["line"], e["reason"][:20]) for e in job.errors] == [
-        (4, "12 is not a valid nu"), (5, "Unknown kind fingerp"), (7, "Expected kind,value ")]
+        (4, "12 is not a valid nu"),
+        (5, "Unknown kind fingerp"),
+        (7, "Expected kind,value "),
+    ]
     assert job.content_encrypted == ""  # raw values do not linger in the job
     assert Selector.objects.filter(case=case).count() == 3
-    again = selector_import_run(job_id=selector_import_create(access=access, file_name="sel.csv",
-                                                              data=CSV.encode(), reason="again").pk)
+    again = selector_import_run(
+        job_id=selector_import_create(access=access, file_name="sel.csv", data=CSV.encode(), reason="again").pk
+    )
     assert (again.registered, again.already_registered) == (0, 4)
     assert Selector.objects.filter(case=case).count() == 3
     # Running a finished job again (a redelivered task) changes nothing.
@@ -53,8 +57,10 @@ def test_bad_files_are_refused_and_nothing_is_queued(desks, case_of):
 def test_import_pages_show_progress_and_result(desks, case_of):
     case = case_of(desks["user_nl"])
     client = client_for(desks["user_nl"])
-    response = client.post(f"/deconfliction/cases/{case.uuid}/import/",
-                           {"file": SimpleUploadedFile("s.csv", CSV.encode()), "reason": "seized phone"})
+    response = client.post(
+        f"/deconfliction/cases/{case.uuid}/import/",
+        {"file": SimpleUploadedFile("s.csv", CSV.encode()), "reason": "seized phone"},
+    )
     assert response.status_code == 302
     job = ImportJob.objects.get()
     if job.status == "queued":  # with a real broker the worker is elsewhere; run it here
