@@ -34,9 +34,12 @@ def main() -> None:
     access = _access("liaison@tbkk.politie.example", case)
     run = int(time.time())
     timings = []
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-                           SELECTOR_RATE_USER_PER_HOUR=10**9, SELECTOR_RATE_ORG_PER_HOUR=10**9,
-                           SELECTOR_FLAG_USER_PER_HOUR=10**9):
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        SELECTOR_RATE_USER_PER_HOUR=10**9,
+        SELECTOR_RATE_ORG_PER_HOUR=10**9,
+        SELECTOR_FLAG_USER_PER_HOUR=10**9,
+    ):
         for i in range(args.single):
             started = time.perf_counter()
             selector_register(access=access, kind="email", value=f"bench{run}.{i}@example.org", reason="bench")
@@ -46,15 +49,20 @@ def main() -> None:
         results = selectors_register_batch(access=access, items=items, reason="bench")
         batch_seconds = time.perf_counter() - started
     timings.sort()
-    print(json.dumps({
-        "database": connection.vendor,
-        "single_registrations": args.single,
-        "single_median_ms": round(statistics.median(timings), 2),
-        "single_p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
-        "batch_size": args.batch,
-        "batch_registered": sum(r.status == "registered" for r in results),
-        "batch_seconds": round(batch_seconds, 2),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "database": connection.vendor,
+                "single_registrations": args.single,
+                "single_median_ms": round(statistics.median(timings), 2),
+                "single_p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
+                "batch_size": args.batch,
+                "batch_registered": sum(r.status == "registered" for r in results),
+                "batch_seconds": round(batch_seconds, 2),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

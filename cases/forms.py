@@ -172,14 +172,24 @@ class TaskForm(forms.Form):
     assigned_organisation = forms.ModelChoiceField(
         label=_("Assign to organisation"), queryset=None, to_field_name="uuid"
     )
+    assignee = forms.ModelChoiceField(
+        label=_("Or a person in it (optional)"), required=False, queryset=None, to_field_name="uuid"
+    )
     priority = forms.ChoiceField(label=_("Priority"), choices=[])
     due_date = forms.DateField(label=_("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, organisations, **kwargs):
         from cases.models import Task
+        from partners.models import Membership
 
         super().__init__(*args, **kwargs)
         self.fields["assigned_organisation"].queryset = organisations
+        self.fields["assignee"].queryset = (
+            Membership.objects.filter(organisation__in=organisations, active=True, user__is_service_account=False)
+            .select_related("user", "organisation")
+            .order_by("organisation__name", "user__full_name")
+        )
+        self.fields["assignee"].label_from_instance = lambda m: f"{m.user.full_name} — {m.organisation.short_code}"
         self.fields["priority"].choices = Task.Priority.choices
         self.fields["priority"].initial = Task.Priority.NORMAL
 

@@ -19,6 +19,17 @@ from partners.models import Membership, Organisation
 from portal.utils.crypto import DecryptionError, decrypt_str
 
 
+def hit_handlers(organisation: Organisation):
+    """The members of an organisation whose role handles deconfliction hits (they are told)."""
+    from accounts.models import User
+    from partners.roles import Capability, Role, role_can
+
+    roles = [role for role in Role.values if role_can(role, Capability.HANDLE_HITS)]
+    return User.objects.filter(
+        memberships__organisation=organisation, memberships__active=True, memberships__role__in=roles
+    ).distinct()
+
+
 def selector_raw_value(*, selector: Selector, membership: Membership) -> str | None:
     """The value as typed, for members of the registering organisation only."""
     if selector.organisation_id != membership.organisation_id or not selector.raw_encrypted:

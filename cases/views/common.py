@@ -1,5 +1,7 @@
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from audit.services import Result, audit_record
 from cases.selectors import CaseAccess
@@ -12,9 +14,16 @@ def require_case_permission(request: HttpRequest, access: CaseAccess, codename: 
         raise PermissionDenied
 
 
-def form_errors_from(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError onto the form it came from."""
-    if hasattr(exc, "error_dict"):
+def message_from_error(request: HttpRequest, exc: Exception) -> None:
+    """Show a service's refusal (ValidationError or PermissionDenied) as an error message."""
+    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])) or _("Not allowed."))
+
+
+def form_errors_from(form, exc: Exception) -> None:
+    """Put a service's refusal onto the form it came from (a PermissionDenied as a form error)."""
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc) or _("Not allowed."))
+    elif hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
     else:

@@ -20,14 +20,10 @@ from cases.services import (
     milestone_set_apply,
     milestone_update,
 )
-from cases.views.common import require_case_permission
+from cases.views.common import message_from_error, require_case_permission
 from partners.models import Organisation
 from partners.selectors import memberships_active_for_user
 from portal.utils.crypto import sha256_hex
-
-
-def _errors(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 
 
 @require_POST
@@ -38,7 +34,7 @@ def milestone_apply_view(request: HttpRequest, uuid) -> HttpResponse:
         created = milestone_set_apply(access=access, request=request)
         messages.success(request, _("%(n)s standard milestones added.") % {"n": len(created)})
     except (ValidationError, PermissionDenied) as exc:
-        _errors(request, exc)
+        message_from_error(request, exc)
     return redirect("cases:detail", uuid=uuid)
 
 
@@ -52,7 +48,7 @@ def milestone_add_view(request: HttpRequest, uuid) -> HttpResponse:
             milestone_add(access=access, request=request, **form.cleaned_data)
             messages.success(request, _("Milestone added."))
         except (ValidationError, PermissionDenied) as exc:
-            _errors(request, exc)
+            message_from_error(request, exc)
     else:
         messages.error(
             request,
@@ -80,7 +76,7 @@ def milestone_update_view(request: HttpRequest, uuid, milestone_uuid) -> HttpRes
             milestone_update(access=access, milestone=milestone, request=request, **form.cleaned_data)
             messages.success(request, _("Milestone saved."))
         except (ValidationError, PermissionDenied) as exc:
-            _errors(request, exc)
+            message_from_error(request, exc)
     else:
         messages.error(request, _("Use dates like 2026-12-31."))
     return redirect("cases:detail", uuid=uuid)

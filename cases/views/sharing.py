@@ -15,11 +15,7 @@ from cases.services import (
     case_share_decide,
     case_share_revoke,
 )
-from cases.views.common import form_errors_from, require_case_permission
-
-
-def _messages_from(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+from cases.views.common import form_errors_from, message_from_error, require_case_permission
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,7 +38,7 @@ def case_share_view(request: HttpRequest, uuid) -> HttpResponse:
                 request=request,
             )
         except (ValidationError, PermissionDenied) as exc:
-            form_errors_from(form, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+            form_errors_from(form, exc)
         else:
             if share.status == CaseShare.Status.PENDING:
                 messages.info(request, _("The share waits for a second person of your organisation to approve it."))
@@ -81,7 +77,7 @@ def share_decide_view(request: HttpRequest, uuid, share_uuid, decision: str) -> 
         else:
             raise Http404
     except (ValidationError, PermissionDenied) as exc:
-        _messages_from(request, exc)
+        message_from_error(request, exc)
     return redirect("cases:detail", uuid=uuid)
 
 
@@ -101,7 +97,7 @@ def handover_propose_view(request: HttpRequest, uuid) -> HttpResponse:
             )
             messages.success(request, _("The other organisation is asked to take over the lead."))
         except (ValidationError, PermissionDenied) as exc:
-            _messages_from(request, exc)
+            message_from_error(request, exc)
     else:
         messages.error(request, _("Choose an organisation and give a reason."))
     return redirect("cases:detail", uuid=uuid)
@@ -119,7 +115,7 @@ def handover_decide_view(request: HttpRequest, uuid, handover_uuid, decision: st
             request, _("Your organisation now leads this case.") if decision == "accept" else _("Handover declined.")
         )
     except (ValidationError, PermissionDenied) as exc:
-        _messages_from(request, exc)
+        message_from_error(request, exc)
     return redirect("cases:detail", uuid=uuid)
 
 

@@ -10,12 +10,8 @@ from cases.forms import TaskForm, TaskStatusForm
 from cases.models import Task
 from cases.selectors import case_get_for_user, tasks_inbox
 from cases.services import task_create, task_set_status
-from cases.views.common import require_case_permission
+from cases.views.common import message_from_error, require_case_permission
 from partners.models import Organisation
-
-
-def _errors(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 
 
 @require_POST
@@ -24,11 +20,13 @@ def task_create_view(request: HttpRequest, uuid) -> HttpResponse:
     require_case_permission(request, access, "contribute_case")
     form = TaskForm(request.POST, organisations=Organisation.objects.filter(active=True))
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        membership = data.pop("assignee")
         try:
-            task_create(access=access, request=request, **form.cleaned_data)
+            task_create(access=access, request=request, assignee=membership.user if membership else None, **data)
             messages.success(request, _("Task sent."))
         except (ValidationError, PermissionDenied) as exc:
-            _errors(request, exc)
+            message_from_error(request, exc)
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("cases:detail", uuid=uuid)
@@ -46,7 +44,7 @@ def task_status_view(request: HttpRequest, uuid, task_uuid) -> HttpResponse:
             task_set_status(access=access, task=task, request=request, **form.cleaned_data)
             messages.success(request, _("Task updated."))
         except (ValidationError, PermissionDenied) as exc:
-            _errors(request, exc)
+            message_from_error(request, exc)
     else:
         messages.error(request, _("Choose a valid status."))
     if request.POST.get("back") == "inbox":

@@ -24,8 +24,9 @@ from cases.services.common import notify_users
 from deconfliction.digests import LOCK_NAMESPACE
 from deconfliction.models import Operation, OperationConflict
 from deconfliction.normalisers import SelectorError, country_alpha2
+from deconfliction.selectors import hit_handlers
 from partners.models import Membership
-from partners.roles import Capability, Role, role_can
+from partners.roles import Capability, role_can
 
 _EARTH_RADIUS_M = 6_371_000
 _OPERATIONS_LOCK = 1_000  # outside the selector buckets (0-255)
@@ -43,15 +44,6 @@ def conflicts_in_place(a: Operation, b: Operation) -> tuple[bool, float | None]:
         distance = distance_m(a, b)
         return distance <= a.radius_m + b.radius_m, distance
     return a.country == b.country, None
-
-
-def _handlers(organisation):
-    roles = [role for role in Role.values if role_can(role, Capability.HANDLE_HITS)]
-    from accounts.models import User
-
-    return User.objects.filter(
-        memberships__organisation=organisation, memberships__active=True, memberships__role__in=roles
-    ).distinct()
 
 
 @transaction.atomic
@@ -127,7 +119,7 @@ def operation_plan(
     for conflict in conflicts:
         for op in (conflict.operation_a, conflict.operation_b):
             notify_users(
-                _handlers(op.organisation),
+                hit_handlers(op.organisation),
                 _("Operation conflict"),
                 _(
                     "A planned operation of your organisation overlaps in time and place with one of "

@@ -20,6 +20,7 @@ from cases.services.common import notify_users
 from deconfliction.digests import digest_current, digests_all_versions, lock_digests
 from deconfliction.models import Hit, Selector, VolumeFlag
 from deconfliction.normalisers import SelectorError, SelectorKind, normalise
+from deconfliction.selectors import hit_handlers
 from partners.models import Membership, Organisation, OrganisationKind
 from partners.roles import Capability, Role, role_can
 from portal.utils.crypto import decrypt_str, encrypt_str, reencrypt_str
@@ -106,13 +107,6 @@ def _check_rate(*, membership: Membership, incoming: int) -> None:
             )
             % {"n": counts["user"] + incoming, "org": membership.organisation},
         )
-
-
-def _hit_handlers(organisation: Organisation):
-    roles = [role for role in Role.values if role_can(role, Capability.HANDLE_HITS)]
-    return User.objects.filter(
-        memberships__organisation=organisation, memberships__active=True, memberships__role__in=roles
-    ).distinct()
 
 
 def selector_register(
@@ -316,7 +310,7 @@ def _raise_hits(
             told[hit.organisation_b_id] += 1
     for org in Organisation.objects.filter(pk__in=list(told)):
         notify_users(
-            _hit_handlers(org),
+            hit_handlers(org),
             _("Deconfliction: %(n)s new hit(s)") % {"n": told[org.pk]},
             _(
                 "Selectors your organisation registered are also held elsewhere (%(n)s new hit(s)). "
@@ -505,7 +499,7 @@ def selectors_expire_due() -> dict[str, int]:
     warned = 0
     for organisation_id, count in warn.values_list("organisation_id").annotate(n=Count("pk")):
         notify_users(
-            _hit_handlers(Organisation.objects.get(pk=organisation_id)),
+            hit_handlers(Organisation.objects.get(pk=organisation_id)),
             _("Selectors expire within a week"),
             _(
                 "%(n)s selector(s) of your organisation expire within a week. Renew the ones still "

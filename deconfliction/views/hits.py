@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_record
+from cases.views.common import message_from_error
 from deconfliction.forms import HitActionForm
 from deconfliction.selectors import conflicts_of, hit_get_for_member, hits_for_organisation
 from deconfliction.services import hit_acknowledge, hit_coordinate, hit_resolve
@@ -47,5 +48,5 @@ def hit_action_view(request: HttpRequest, uuid, action: str) -> HttpResponse:
             )
         messages.success(request, _("Saved. Both sides see the new status."))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])) or _("Not allowed."))
+        message_from_error(request, exc)
     return redirect("deconfliction:hit", uuid=uuid)

@@ -26,7 +26,7 @@ def import_create_view(request: HttpRequest, uuid) -> HttpResponse:
                 request=request,
             )
         except (ValidationError, PermissionDenied) as exc:
-            form_errors_from(form, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+            form_errors_from(form, exc)
         else:
             return redirect("deconfliction:import", uuid=job.uuid)
     return render(

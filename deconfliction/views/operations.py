@@ -24,7 +24,7 @@ def operations_view(request: HttpRequest) -> HttpResponse:
         try:
             _operation, conflicts = operation_plan(membership=membership, request=request, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
-            form_errors_from(form, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+            form_errors_from(form, exc)
         else:
             if conflicts:
                 messages.warning(

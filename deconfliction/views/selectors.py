@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import audit_record
 from cases.selectors import case_get_for_user
-from cases.views.common import form_errors_from, require_case_permission
+from cases.views.common import form_errors_from, message_from_error, require_case_permission
 from deconfliction.forms import SelectorForm
 from deconfliction.models import Selector
 from deconfliction.selectors import selectors_of_case
@@ -32,10 +32,8 @@ def case_selectors_view(request: HttpRequest, uuid) -> HttpResponse:
                     reason=data["reason"],
                     request=request,
                 )
-            except ValidationError as exc:
+            except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc) or _("You may not register selectors here."))
             else:
                 if result.status == "already_registered":
                     messages.info(request, _("This selector is already registered on this case."))
@@ -78,5 +76,5 @@ def selector_action_view(request: HttpRequest, uuid, selector_uuid, action: str)
             selector_deactivate(access=access, selector=selector, request=request)
             messages.success(request, _("The selector no longer matches."))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        message_from_error(request, exc)
     return redirect("deconfliction:case_selectors", uuid=uuid)

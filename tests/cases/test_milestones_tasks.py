@@ -249,3 +249,30 @@ def test_retention_purges_closed_cases_with_everything_on_them(world, shared_cas
     assert not CaseShare.objects.filter(case_id=shared_case.pk).exists()
     event = AuditEvent.objects.get(action="case.purge")
     assert event.details["references"] == [shared_case.reference]
+
+
+def test_task_for_a_named_person_through_the_page(world, shared_case):
+    CaseShare.objects.filter(case=shared_case, organisation=world.partner).update(level=AccessLevel.CONTRIBUTE)
+    analyst = world.partner_analyst.memberships.get()
+    response = client_for(world.liaison).post(
+        f"/cases/{shared_case.uuid}/tasks/",
+        {
+            "title": "Check the seized laptop",
+            "assigned_organisation": str(world.partner.uuid),
+            "assignee": str(analyst.uuid),
+            "priority": "high",
+        },
+    )
+    assert response.status_code == 302
+    task = Task.objects.get()
+    assert (task.assigned_organisation, task.assignee) == (world.partner, world.partner_analyst)
+    wrong = client_for(world.liaison).post(
+        f"/cases/{shared_case.uuid}/tasks/",
+        {
+            "title": "x",
+            "assigned_organisation": str(world.partner.uuid),
+            "assignee": str(world.colleague.memberships.get().uuid),
+            "priority": "low",
+        },
+    )
+    assert wrong.status_code == 302 and Task.objects.count() == 1  # a colleague of the lead is not in the partner
