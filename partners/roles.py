@@ -52,7 +52,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     # An NGO hotline registers the URLs and file hashes it receives reports about (the kinds
     # are limited per organisation kind in deconfliction.services.ALLOWED_KINDS).
     Role.NGO_CASEWORKER: frozenset(
-        {C.VIEW_CASES, C.CONTRIBUTE_CASE, C.HANDLE_TASKS, C.REPORT_PROGRESS, C.REGISTER_SELECTORS, C.HANDLE_HITS}
+        {
+            C.VIEW_CASES,
+            C.CONTRIBUTE_CASE,
+            C.HANDLE_TASKS,
+            C.REPORT_PROGRESS,
+            C.REGISTER_SELECTORS,
+            C.HANDLE_HITS,
+            C.VIEW_ACTIONPLAN,
+        }
     ),
     Role.MINISTRY_MONITOR: frozenset({C.VIEW_ACTIONPLAN, C.REVIEW_PROGRESS}),
     Role.ORG_ADMIN: frozenset(

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "partners",
     "cases",
     "deconfliction",
+    "actionplan",
 ]
 
 MIDDLEWARE = [
@@ -351,6 +352,8 @@ CELERY_BEAT_SCHEDULE = {
     "deconfliction-expire-selectors": {"task": "deconfliction.expire_selectors", "schedule": crontab(hour=1, minute=0)},
     "deconfliction-requeue-imports": {"task": "deconfliction.requeue_imports", "schedule": crontab(minute="*/5")},
     "deconfliction-escalate-hits": {"task": "deconfliction.escalate_hits", "schedule": crontab(minute=10)},
+    "actionplan-refresh-indicators": {"task": "actionplan.refresh_indicators", "schedule": crontab(hour=4, minute=0)},
+    "actionplan-remind-updates": {"task": "actionplan.remind_updates", "schedule": crontab(hour=7, minute=0)},
     "cases-purge-retained": {"task": "cases.purge_retained", "schedule": crontab(hour=3, minute=30)},
     "accounts-purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",

@@ -11,6 +11,7 @@ from accounts.otp import backup_codes_replace, totp_config_url, totp_device_crea
 from partners.models import Membership, Organisation
 from partners.services import membership_create, organisation_create
 from portal import demo
+from portal.demo_actionplan import seed_actionplan
 from portal.demo_cases import seed_cases, seed_deconfliction
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             created = self._organisations() + self._people()
             created += seed_cases()
             created += seed_deconfliction()
+            created += seed_actionplan()
         self.stdout.write(f"Demo data: {created} object(s) created, everything else already present.")
         if not options["quiet"]:
             self._print_logins()

@@ -19,6 +19,13 @@
     }
   });
 
+  // A print button without an inline handler.
+  document.addEventListener("click", function (event) {
+    if (event.target instanceof Element && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+
   // Polling requests (elements marked data-background) must not keep an idle session alive.
   document.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;
