@@ -85,6 +85,8 @@ def invitation_create(
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None and existing.is_platform_operator:
+        raise ValidationError({"email": _("The platform operator cannot be a member of an organisation.")})
     if (
         existing is not None
         and Membership.objects.filter(user=existing, organisation=organisation, active=True).exists()
@@ -121,6 +123,9 @@ def second_factor_reset(
         raise PermissionDenied(_("That person is not a member of your organisation."))
     TOTPDevice.objects.filter(user=user).delete()
     BackupCodeDevice.objects.filter(user=user).delete()
+    # The password may have been lost with the phone: the link sets a new one.
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
     Invitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -18,7 +18,7 @@ from actionplan.services import (
     progress_review,
     progress_submit,
 )
-from audit.services import audit_record
+from audit.services import audit_denied, audit_record
 from cases.views.common import form_errors_from, message_from_error
 from partners.roles import Capability, role_can
 
@@ -30,6 +30,7 @@ def actionplan_reader(view):
     def wrapper(request: HttpRequest, *args, **kwargs):
         membership = request.membership
         if membership is None or not role_can(membership.role, Capability.VIEW_ACTIONPLAN):
+            audit_denied(request, action="actionplan.access")
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -104,7 +105,7 @@ def measure_view(request: HttpRequest, uuid) -> HttpResponse:
             try:
                 progress_submit(membership=request.membership, measure=measure, request=request, **form.cleaned_data)
             except (ValidationError, PermissionDenied) as exc:
-                form_errors_from(form, exc)
+                form_errors_from(form, exc, request)
             else:
                 messages.success(request, _("Update submitted to the ministry."))
                 return redirect("actionplan:measure", uuid=uuid)
@@ -163,7 +164,7 @@ def indicator_view(request: HttpRequest, uuid) -> HttpResponse:
                     membership=request.membership, indicator=indicator, request=request, **form.cleaned_data
                 )
             except (ValidationError, PermissionDenied) as exc:
-                form_errors_from(form, exc)
+                form_errors_from(form, exc, request)
             else:
                 messages.success(request, _("Value saved."))
                 return redirect("actionplan:indicator", uuid=uuid)

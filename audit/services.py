@@ -114,3 +114,15 @@ def audit_chain_check() -> list[str]:
         details={"problems": problems[:20]},
     )
     return problems
+
+
+def audit_denied(request: HttpRequest, *, action: str, object_type: str = "", object_id: str = "") -> None:
+    """A refused request (usually answered 404), recorded in a write of its own."""
+    audit_record(
+        action=action,
+        result=Result.DENIED,
+        request=request,
+        object_type=object_type,
+        object_id=str(object_id),
+        durable=True,
+    )

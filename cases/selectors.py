@@ -22,8 +22,14 @@ from audit.services import Result, audit_record
 from cases.constants import TLP
 from cases.models import Case, CaseGroupObjectPermission, CaseShare, CaseUserObjectPermission
 from partners.models import RESTRICTED_KINDS, Membership
+from partners.roles import Capability, role_can
 
 SPARSE_LIMIT = 1000
+ROLE_CAPABILITY_FOR = {
+    "contribute_case": Capability.CONTRIBUTE_CASE,
+    "change_case": Capability.CHANGE_CASE,
+    "share_case": Capability.SHARE_CASE,
+}
 RESTRICTED_TLP = (TLP.AMBER_STRICT, TLP.RED)
 
 
@@ -146,7 +152,13 @@ def case_permissions(*, membership: Membership, case: Case) -> frozenset[str]:
     named = _live(
         CaseUserObjectPermission.objects.filter(user_id=membership.user_id, membership=membership, content_object=case)
     ).values_list("permission__codename", flat=True)
-    return frozenset(group.union(named))
+    # What the grant allows, narrowed by what the member's role may do (one table decides roles).
+    # Seeing is the grant's alone: a ministry monitor sees a case only when it is shared.
+    return frozenset(
+        codename
+        for codename in group.union(named)
+        if codename == "view_case" or role_can(membership.role, ROLE_CAPABILITY_FOR[codename])
+    )
 
 
 @dataclass(frozen=True)
@@ -329,4 +341,23 @@ def red_cases_led_by(*, organisation) -> QuerySet[Case]:
         .exclude(status="closed")
         .prefetch_related(Prefetch("shares", queryset=named, to_attr="named_shares"))
         .order_by("-opened_at")
+    )
+
+
+def users_who_see_case(*, case: Case):
+    """Everyone who can see the case right now through some membership: members of
+    organisations with a live group grant (not NGO/industry for AMBER+STRICT or RED), and people
+    named on it. Notices that carry a case reference go to these people only."""
+    from accounts.models import User
+
+    view = _permission_id("view_case")
+    groups = _live(CaseGroupObjectPermission.objects.filter(content_object=case, permission_id=view)).values("group_id")
+    via_group = Membership.objects.filter(active=True, organisation__group_id__in=groups)
+    if case.tlp in RESTRICTED_TLP:
+        via_group = via_group.exclude(organisation__kind__in=RESTRICTED_KINDS)
+    named = _live(
+        CaseUserObjectPermission.objects.filter(content_object=case, permission_id=view, membership__active=True)
+    ).values("user_id")
+    return (
+        User.objects.filter(is_active=True).filter(Q(pk__in=via_group.values("user_id")) | Q(pk__in=named)).distinct()
     )

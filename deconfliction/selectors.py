@@ -18,6 +18,8 @@ from deconfliction.models import Hit, Operation, OperationConflict, Selector
 from partners.models import Membership, Organisation
 from portal.utils.crypto import DecryptionError, decrypt_str
 
+SELECTOR_PAGE = 500  # the newest selectors of a case on its page; imports can add tens of thousands
+
 
 def hit_handlers(organisation: Organisation):
     """The members of an organisation whose role handles deconfliction hits (they are told)."""
@@ -52,7 +54,8 @@ def selectors_of_case(*, access: CaseAccess) -> list[OwnSelector]:
     rows = (
         Selector.objects.filter(case=access.case, organisation=access.membership.organisation)
         .select_related("registered_by")
-        .order_by("-active", "-registered_at")
+        .prefetch_related("hits")
+        .order_by("-active", "-registered_at")[:SELECTOR_PAGE]
     )
     return [OwnSelector(selector=s, raw=selector_raw_value(selector=s, membership=access.membership)) for s in rows]
 
@@ -115,7 +118,14 @@ def hit_get_for_member(*, request, uuid, audit_action: str | None = "hit.view") 
         .filter(pk__in=[s.case_id for s in own_rows])
         .values_list("pk", flat=True)
     )
-    own = [OwnSelector(selector=s, raw=selector_raw_value(selector=s, membership=membership)) for s in own_rows]
+    # Raw values only of selectors on cases this member can see (an organisation's RED case is
+    # not readable to colleagues who are not named on it, not even through its selectors).
+    own = [
+        OwnSelector(
+            selector=s, raw=selector_raw_value(selector=s, membership=membership) if s.case_id in visible else None
+        )
+        for s in own_rows
+    ]
     if audit_action:
         audit_record(action=audit_action, request=request, obj=hit)
     return HitView(
@@ -139,6 +149,18 @@ def operations_of(*, membership: Membership | None) -> QuerySet[Operation]:
         .exclude(status=Operation.Status.CANCELLED)
         .order_by("starts_at")
     )
+
+
+def _coarse_km(distance_m: int | None) -> int | None:
+    """Whole kilometres only: finer distances from a few probe operations would locate the
+    other side's operation."""
+    return None if distance_m is None else round(distance_m / 1000)
+
+
+def _coarse_km(distance_m: int | None) -> int | None:
+    """Whole kilometres only: finer distances from a few probe operations would locate the
+    other side's operation."""
+    return None if distance_m is None else round(distance_m / 1000)
 
 
 def conflicts_of(*, membership: Membership | None, open_only: bool = True) -> list[dict]:
@@ -166,7 +188,7 @@ def conflicts_of(*, membership: Membership | None, open_only: bool = True) -> li
                 "other": theirs.organisation,
                 "overlap_start": max(ours.starts_at, theirs.starts_at),
                 "overlap_end": min(ours.ends_at, theirs.ends_at),
-                "distance_km": round(conflict.distance_m / 1000, 1) if conflict.distance_m is not None else None,
+                "distance_km": _coarse_km(conflict.distance_m),
             }
         )
     return rows

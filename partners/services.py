@@ -71,6 +71,9 @@ def membership_create(
 ) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    if user.is_platform_operator:
+        # The operator runs the platform and must never gain case access through a membership.
+        raise ValidationError(_("The platform operator cannot be a member of an organisation."))
     if Membership.objects.filter(user=user, organisation=organisation, active=True).exists():
         raise ValidationError(_("%(user)s is already a member of %(org)s.") % {"user": user, "org": organisation})
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)

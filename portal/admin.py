@@ -8,6 +8,7 @@ from django.contrib import admin
 from django_otp.admin import OTPAdminSite
 
 from accounts.models import User
+from audit.services import audit_record
 from partners.models import Membership, Organisation
 
 
@@ -19,8 +20,21 @@ class PortalAdminSite(OTPAdminSite):
 admin_site = PortalAdminSite(name="admin")
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """Every change made in the admin site is a privileged action: it is audited."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(action="admin.change" if change else "admin.add", request=request, obj=obj,
+                     details={"fields": sorted(form.changed_data)})
+
+    def delete_model(self, request, obj):
+        audit_record(action="admin.delete", request=request, obj=obj)
+        super().delete_model(request, obj)
+
+
 @admin.register(User, site=admin_site)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(AuditedAdmin):
     list_display = ["email", "full_name", "is_active", "is_platform_operator", "is_service_account", "locked_at"]
     search_fields = ["email", "full_name"]
     list_filter = ["is_active", "is_platform_operator", "is_service_account"]
@@ -29,7 +43,7 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation, site=admin_site)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdmin):
     list_display = ["name", "short_code", "kind", "country", "active"]
     list_filter = ["kind", "country", "active"]
     search_fields = ["name", "short_code"]
@@ -41,7 +55,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership, site=admin_site)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "organisation", "role", "active"]
     list_filter = ["role", "active"]
     readonly_fields = ["user", "organisation", "role", "active", "ended_at"]

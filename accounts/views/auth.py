@@ -25,6 +25,8 @@ from partners.selectors import membership_active_get
 from portal.utils.http import client_ip
 
 NEXT_SESSION_KEY = "login_next"
+# Set when an enrolment link was used in this session: the only way to enrol a first device.
+ENROL_ALLOWED_KEY = "enrol_allowed"
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -90,8 +92,24 @@ def login_view(request: HttpRequest) -> HttpResponse:
     _start_session_clock(request)
     audit_record(action="auth.password", request=request, actor=user)
     if not user_has_confirmed_device(user):
-        return redirect("accounts:enrol")
+        return _no_second_factor(request)
     return redirect("accounts:otp_verify")
+
+
+def _no_second_factor(request: HttpRequest) -> HttpResponse:
+    """No device (a new account, or one whose second factor was reset): only the enrolment link
+    from the email can set one up, never the password alone."""
+    if request.session.get(ENROL_ALLOWED_KEY) == request.user.pk:
+        return redirect("accounts:enrol")
+    logout(request)
+    messages.error(
+        request,
+        _(
+            "Your account has no second factor. Use the enrolment link your organisation admin "
+            "sent you, or ask them for a new one."
+        ),
+    )
+    return redirect("accounts:login")
 
 
 def _verify_code(user, code: str):
@@ -133,7 +151,7 @@ def otp_verify_view(request: HttpRequest) -> HttpResponse:
     if user.is_verified():
         return redirect("portal:home")
     if not user_has_confirmed_device(user):
-        return redirect("accounts:enrol")
+        return _no_second_factor(request)
     form = OTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device, throttled = _verify_code(user, form.cleaned_data["code"])

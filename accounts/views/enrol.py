@@ -1,5 +1,7 @@
 """Enrolling an authenticator app: QR code, confirmation, backup codes shown once."""
 
+import time
+
 import segno
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +14,7 @@ from accounts.forms import EnrolConfirmForm
 from accounts.models import TOTPDevice
 from accounts.otp import totp_config_url, totp_device_create, totp_secret_base32, user_has_confirmed_device
 from accounts.services import enrolment_confirm
-from accounts.views.auth import complete_second_factor
+from accounts.views.auth import ENROL_ALLOWED_KEY, complete_second_factor
 from audit.services import Result, audit_record
 
 PENDING_DEVICE_KEY = "enrol_device"
@@ -20,13 +22,17 @@ BACKUP_CODES_KEY = "fresh_backup_codes"
 # Set by the re-authentication step on the security page: lets a verified user replace their
 # authenticator within the next five minutes.
 REAUTH_KEY = "reauth_at"
+REAUTH_SECONDS = 5 * 60
 
 
 def _may_enrol(request: HttpRequest) -> bool:
-    """A password-only session may enrol only a first device; replacing one needs re-auth."""
+    """A first device only right after using an enrolment link; replacing one only within five
+    minutes of re-authenticating. A password alone never enrols a device (after a second-factor
+    reset the password might be all an attacker has)."""
     if not user_has_confirmed_device(request.user):
-        return True
-    return request.user.is_verified() and request.session.get(REAUTH_KEY) is not None
+        return request.session.get(ENROL_ALLOWED_KEY) == request.user.pk
+    reauth_at = request.session.get(REAUTH_KEY)
+    return request.user.is_verified() and reauth_at is not None and time.time() - reauth_at < REAUTH_SECONDS
 
 
 def _pending_device(request: HttpRequest) -> TOTPDevice:
@@ -51,6 +57,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         if codes is not None:
             request.session.pop(PENDING_DEVICE_KEY, None)
             request.session.pop(REAUTH_KEY, None)
+            request.session.pop(ENROL_ALLOWED_KEY, None)
             complete_second_factor(request, device)
             request.session[BACKUP_CODES_KEY] = codes
             messages.success(request, _("Your authenticator app is set up."))

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.forms import SetPasswordForm
 from accounts.selectors import invitation_get_by_token
 from accounts.services import invitation_accept
-from accounts.views.auth import _start_session_clock
+from accounts.views.auth import ENROL_ALLOWED_KEY, _start_session_clock
 
 
 @never_cache
@@ -35,5 +35,6 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 logout(request)
             login(request, user, backend="accounts.backends.PortalModelBackend")
             _start_session_clock(request)
+            request.session[ENROL_ALLOWED_KEY] = user.pk
             return redirect("accounts:enrol")
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})

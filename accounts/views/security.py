@@ -6,6 +6,7 @@ Both need a fresh re-authentication (password and a current code) and tell the u
 import time
 
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,7 +24,8 @@ from audit.services import Result, audit_record
 
 def _reauthenticated(request: HttpRequest, form: ReauthForm) -> bool:
     user = request.user
-    if not user.check_password(form.cleaned_data["password"]):
+    # Through authenticate(), so wrong passwords count towards the account lockout too.
+    if authenticate(request, username=user.email, password=form.cleaned_data["password"]) is None:
         return False
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     return device is not None and device.verify_token(form.cleaned_data["code"])

@@ -43,6 +43,14 @@ def timeline_add(case: Case, kind: str, body: str, by: User | None, organisation
     TimelineEntry.objects.create(case=case, kind=kind, body=body, author=by, organisation=organisation)
 
 
+def notify_case_users(case, users, subject: str, body: str) -> None:
+    """Like notify_users, but only to those who can see the case (its reference is in the text)."""
+    from cases.selectors import users_who_see_case
+
+    allowed = set(users_who_see_case(case=case).values_list("pk", flat=True))
+    notify_users([u for u in users if u.pk in allowed], subject, body)
+
+
 def notify_users(users, subject: str, body: str) -> None:
     """Plain-text notice after commit: the reference and the kind of event, no case content.
 

@@ -30,6 +30,7 @@ from cases.references import case_reference_next
 from cases.selectors import CaseAccess
 from cases.services.common import (
     countries_normalise,
+    notify_case_users,
     notify_users,
     organisation_members,
     require_capability,
@@ -84,6 +85,11 @@ def _end_share(share: CaseShare, status: str, reason: str) -> None:
     share.ended_at = timezone.now()
     share.end_reason = reason[:300]
     share.save(update_fields=["status", "ended_at", "end_reason"])
+    if not share.membership_id:
+        # An organisation that loses the case can no longer take over its lead.
+        LeadHandover.objects.filter(
+            case=share.case, to_organisation=share.organisation, status=LeadHandover.Status.PENDING
+        ).update(status=LeadHandover.Status.WITHDRAWN, decided_at=timezone.now())
 
 
 # --- the TLP rules --------------------------------------------------------------------------
@@ -249,6 +255,8 @@ def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None
     case = Case.objects.select_for_update().get(pk=access.case.pk)
     if not access.is_lead:
         raise PermissionDenied(_("Only the lead organisation changes the TLP."))
+    if tlp in (TLP.AMBER_STRICT, TLP.RED) and access.membership.organisation.kind in RESTRICTED_KINDS:
+        raise ValidationError({"tlp": _("NGO and industry organisations do not hold AMBER+STRICT or RED cases.")})
     old = case.tlp
     if tlp == old:
         return []
@@ -409,7 +417,8 @@ def case_share(
             sharer.user,
             sharer.organisation,
         )
-        notify_users(
+        notify_case_users(
+            case,
             _share_approvers(case, exclude=sharer.user),
             _("Share of case %(ref)s awaits your approval") % {"ref": case.reference},
             _(
@@ -438,7 +447,8 @@ def case_share(
 
 def _tell_recipients(share: CaseShare) -> None:
     users = [share.membership.user] if share.is_named else list(organisation_members(share.organisation))
-    notify_users(
+    notify_case_users(
+        share.case,
         users,
         _("Case %(ref)s was shared with you") % {"ref": share.case.reference},
         _("Case %(ref)s is now visible to you in the portal.") % {"ref": share.case.reference},
@@ -630,10 +640,12 @@ def case_handover_decide(
     handover.decided_by, handover.decided_at = member.user, timezone.now()
     handover.save(update_fields=["status", "decided_by", "decided_at"])
     if accept:
-        old_lead = CaseShare.objects.get(case=case, is_lead=True, status=Status.ACTIVE)
-        receiver = CaseShare.objects.get(
+        old_lead = CaseShare.objects.filter(case=case, is_lead=True, status=Status.ACTIVE).first()
+        receiver = CaseShare.objects.filter(
             case=case, organisation=member.organisation, membership__isnull=True, status=Status.ACTIVE
-        )
+        ).first()
+        if old_lead is None or receiver is None or case.tlp == TLP.RED:
+            raise ValidationError(_("The handover no longer fits the case's access; ask for a new one."))
         for share, level, is_lead in ((old_lead, AccessLevel.CHANGE, False), (receiver, AccessLevel.SHARE, True)):
             _ungrant(share)
             share.level, share.is_lead = level, is_lead
@@ -707,6 +719,8 @@ def case_red_name_colleague(
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.tlp != TLP.RED or case.lead_organisation_id != admin.organisation_id:
         raise PermissionDenied(_("Only for RED cases your organisation leads."))
+    if membership.user_id == admin.user_id:
+        raise PermissionDenied(_("An organisation admin names colleagues, not themselves."))
     if membership.organisation_id != admin.organisation_id or not membership.active:
         raise ValidationError(_("Name a colleague of your own organisation."))
     if level not in AccessLevel.values:
@@ -748,12 +762,14 @@ def case_red_name_colleague(
         obj=case,
         details={"share": str(share.uuid), "named": str(membership.user.uuid), "level": level},
     )
-    notify_users(
+    notify_case_users(
+        case,
         already_named,
         _("A colleague was named on case %(ref)s") % {"ref": case.reference},
         _("An organisation admin named %(who)s on RED case %(ref)s.") % {"who": membership.user, "ref": case.reference},
     )
-    notify_users(
+    notify_case_users(
+        case,
         [membership.user],
         _("You were named on case %(ref)s") % {"ref": case.reference},
         _("Case %(ref)s is now visible to you in the portal.") % {"ref": case.reference},

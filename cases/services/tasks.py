@@ -12,7 +12,7 @@ from audit.services import audit_record
 from cases.models import Task, TimelineEntry
 from cases.selectors import CaseAccess, organisation_sees_case
 from cases.services.common import (
-    notify_users,
+    notify_case_users,
     organisation_members,
     require_capability,
     require_permission,
@@ -89,7 +89,8 @@ def task_create(
         obj=access.case,
         details={"task": str(task.uuid), "assigned_organisation": str(assigned_organisation.uuid)},
     )
-    notify_users(
+    notify_case_users(
+        access.case,
         [assignee] if assignee else organisation_members(assigned_organisation),
         _("New task on case %(ref)s") % {"ref": access.case.reference},
         _("Your organisation has a new task on case %(ref)s in the portal.") % {"ref": access.case.reference},
@@ -138,7 +139,8 @@ def task_set_status(
         obj=access.case,
         details={"task": str(task.uuid), "from": old, "to": status},
     )
-    notify_users(
+    notify_case_users(
+        access.case,
         organisation_members(task.requesting_organisation),
         _("Task on case %(ref)s updated") % {"ref": access.case.reference},
         _("A task your organisation asked for on case %(ref)s is now: %(status)s.")

@@ -63,7 +63,7 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
         try:
             case = case_create(membership=membership, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            form_errors_from(form, exc)
+            form_errors_from(form, exc, request)
         else:
             messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
             return redirect("cases:detail", uuid=case.uuid)
@@ -119,7 +119,7 @@ def case_edit_view(request: HttpRequest, uuid) -> HttpResponse:
                 access=access, request=request, **{f: form.cleaned_data[f] for f in CaseEditForm.Meta.fields}
             )
         except ValidationError as exc:
-            form_errors_from(form, exc)
+            form_errors_from(form, exc, request)
         else:
             messages.success(request, _("Saved.") if changed else _("Nothing changed."))
             return redirect("cases:detail", uuid=access.case.uuid)
@@ -160,7 +160,7 @@ def case_note_view(request: HttpRequest, uuid) -> HttpResponse:
         try:
             case_note_add(access=access, body=form.cleaned_data["body"], request=request)
         except ValidationError as exc:
-            form_errors_from(form, exc)
+            form_errors_from(form, exc, request)
     if form.errors:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("cases:detail", uuid=uuid)

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import audit_record
 from cases.forms import HandoverForm, ReasonForm, ShareForm
 from cases.models import CaseShare, LeadHandover
 from cases.selectors import case_get_for_user, case_share_candidates, case_shares, shares_awaiting_approval
@@ -23,6 +24,8 @@ def case_share_view(request: HttpRequest, uuid) -> HttpResponse:
     access = case_get_for_user(request=request, uuid=uuid, audit_action=None)
     require_case_permission(request, access, "share_case")
     organisations, memberships = case_share_candidates(access=access)
+    if request.method == "GET":
+        audit_record(action="case.view", request=request, obj=access.case, details={"page": "share"})
     form = ShareForm(request.POST or None, organisations=organisations, memberships=memberships)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -38,7 +41,7 @@ def case_share_view(request: HttpRequest, uuid) -> HttpResponse:
                 request=request,
             )
         except (ValidationError, PermissionDenied) as exc:
-            form_errors_from(form, exc)
+            form_errors_from(form, exc, request)
         else:
             if share.status == CaseShare.Status.PENDING:
                 messages.info(request, _("The share waits for a second person of your organisation to approve it."))
@@ -121,4 +124,5 @@ def handover_decide_view(request: HttpRequest, uuid, handover_uuid, decision: st
 
 @require_GET
 def approvals_view(request: HttpRequest) -> HttpResponse:
+    audit_record(action="case.list", request=request, details={"view": "approvals"})
     return render(request, "cases/approvals.html", {"pending": shares_awaiting_approval(membership=request.membership)})

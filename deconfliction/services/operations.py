@@ -131,7 +131,9 @@ def operation_plan(
 
 @transaction.atomic
 def operation_cancel(*, membership: Membership, operation: Operation, request: HttpRequest | None = None) -> None:
-    if operation.organisation_id != membership.organisation_id:
+    if operation.organisation_id != membership.organisation_id or not role_can(
+        membership.role, Capability.REGISTER_SELECTORS
+    ):
         raise PermissionDenied
     Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.CANCELLED)
     OperationConflict.objects.filter(
@@ -150,6 +152,10 @@ def operation_cancel(*, membership: Membership, operation: Operation, request: H
 def conflict_resolve(
     *, membership: Membership, conflict: OperationConflict, note: str, request: HttpRequest | None = None
 ) -> OperationConflict:
+    if not role_can(membership.role, Capability.HANDLE_HITS):
+        raise PermissionDenied(_("Your role does not handle deconfliction."))
+    if conflict.status != OperationConflict.Status.OPEN:
+        raise ValidationError(_("This conflict is already resolved."))
     if not (note or "").strip():
         raise ValidationError({"note": _("Say what was agreed.")})
     conflict.status, conflict.resolved_at = OperationConflict.Status.RESOLVED, timezone.now()

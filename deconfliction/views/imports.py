@@ -3,6 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.services import audit_denied, audit_record
 from cases.selectors import case_get_for_user
 from cases.views.common import form_errors_from, require_case_permission
 from deconfliction.forms import ImportForm
@@ -14,6 +15,8 @@ from deconfliction.services import selector_import_create
 def import_create_view(request: HttpRequest, uuid) -> HttpResponse:
     access = case_get_for_user(request=request, uuid=uuid, audit_action=None)
     require_case_permission(request, access, "contribute_case")
+    if request.method == "GET":
+        audit_record(action="case.view", request=request, obj=access.case, details={"page": "import"})
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -26,7 +29,7 @@ def import_create_view(request: HttpRequest, uuid) -> HttpResponse:
                 request=request,
             )
         except (ValidationError, PermissionDenied) as exc:
-            form_errors_from(form, exc)
+            form_errors_from(form, exc, request)
         else:
             return redirect("deconfliction:import", uuid=job.uuid)
     return render(
@@ -40,7 +43,9 @@ def import_create_view(request: HttpRequest, uuid) -> HttpResponse:
 def _job_for(request: HttpRequest, uuid) -> ImportJob:
     job = ImportJob.objects.select_related("case").filter(uuid=uuid, membership=request.membership).first()
     if job is None:
+        audit_denied(request, action="selector.import_view", object_type="deconfliction.importjob", object_id=uuid)
         raise Http404
+    audit_record(action="selector.import_view", request=request, obj=job)
     return job
 
 

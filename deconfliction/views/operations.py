@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import audit_record
-from cases.views.common import form_errors_from
+from cases.views.common import form_errors_from, message_from_error
 from deconfliction.forms import ConflictResolveForm, OperationForm
 from deconfliction.selectors import conflict_get_for_member, conflicts_of, operations_of
 from deconfliction.services import conflict_resolve, operation_cancel, operation_plan
@@ -24,7 +24,7 @@ def operations_view(request: HttpRequest) -> HttpResponse:
         try:
             _operation, conflicts = operation_plan(membership=membership, request=request, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
-            form_errors_from(form, exc)
+            form_errors_from(form, exc, request)
         else:
             if conflicts:
                 messages.warning(
@@ -53,9 +53,21 @@ def operations_view(request: HttpRequest) -> HttpResponse:
 def operation_cancel_view(request: HttpRequest, uuid) -> HttpResponse:
     operation = operations_of(membership=request.membership).filter(uuid=uuid).first()
     if operation is None:
+        audit_record(
+            action="operation.cancel",
+            result="denied",
+            request=request,
+            object_type="deconfliction.operation",
+            object_id=str(uuid),
+            durable=True,
+        )
         raise Http404
-    operation_cancel(membership=request.membership, operation=operation, request=request)
-    messages.success(request, _("Operation cancelled; its conflicts are closed."))
+    try:
+        operation_cancel(membership=request.membership, operation=operation, request=request)
+    except PermissionDenied as exc:
+        message_from_error(request, exc)
+    else:
+        messages.success(request, _("Operation cancelled; its conflicts are closed."))
     return redirect("deconfliction:operations")
 
 
@@ -64,10 +76,14 @@ def conflict_resolve_view(request: HttpRequest, uuid) -> HttpResponse:
     conflict = conflict_get_for_member(request=request, uuid=uuid)
     form = ConflictResolveForm(request.POST)
     if form.is_valid():
-        conflict_resolve(
-            membership=request.membership, conflict=conflict, note=form.cleaned_data["note"], request=request
-        )
-        messages.success(request, _("Conflict resolved."))
+        try:
+            conflict_resolve(
+                membership=request.membership, conflict=conflict, note=form.cleaned_data["note"], request=request
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            message_from_error(request, exc)
+        else:
+            messages.success(request, _("Conflict resolved."))
     else:
         messages.error(request, _("Say what was agreed."))
     return redirect("deconfliction:operations")

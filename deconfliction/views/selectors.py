@@ -33,7 +33,7 @@ def case_selectors_view(request: HttpRequest, uuid) -> HttpResponse:
                     request=request,
                 )
             except (ValidationError, PermissionDenied) as exc:
-                form_errors_from(form, exc)
+                form_errors_from(form, exc, request)
             else:
                 if result.status == "already_registered":
                     messages.info(request, _("This selector is already registered on this case."))

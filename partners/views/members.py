@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services as account_services
+from audit.services import audit_denied
 from partners.forms import InviteForm, RoleForm, ServiceAccountForm
 from partners.roles import Capability, role_can
 from partners.selectors import members_of_organisation, membership_get_in_organisation
@@ -24,6 +25,7 @@ def member_admin_required(view):
     def wrapper(request: HttpRequest, *args, **kwargs):
         membership = request.membership
         if membership is None or not role_can(membership.role, Capability.MANAGE_MEMBERS):
+            audit_denied(request, action="members.access")
             raise Http404
         return view(request, *args, **kwargs)
 

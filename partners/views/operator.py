@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.services import invitation_create
+from audit.services import audit_denied
 from partners.forms import OrganisationForm
 from partners.roles import Role
 from partners.selectors import organisations_all
@@ -21,6 +22,7 @@ def operator_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         if not request.user.is_platform_operator:
+            audit_denied(request, action="operator.access")
             raise Http404
         return view(request, *args, **kwargs)
 

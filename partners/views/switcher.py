@@ -8,11 +8,14 @@ from django.views.decorators.http import require_POST
 
 from partners.selectors import memberships_active_for_user
 from partners.services import membership_activate_for_session
+from portal.utils.http import parse_uuid
 
 
 @require_POST
 def switch_view(request: HttpRequest) -> HttpResponse:
-    membership = memberships_active_for_user(user=request.user).filter(uuid=request.POST.get("membership")).first()
+    membership = (
+        memberships_active_for_user(user=request.user).filter(uuid=parse_uuid(request.POST.get("membership"))).first()
+    )
     if membership is None:
         messages.error(request, _("You cannot act for that organisation."))
     else:

@@ -1,4 +1,5 @@
 import ipaddress
+import uuid
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -17,4 +18,12 @@ def client_ip(request: HttpRequest | None) -> str | None:
     try:
         return str(ipaddress.ip_address(raw))
     except ValueError:
+        return None
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    """A UUID from untrusted input, or None (so a lookup answers 404 instead of crashing)."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
         return None
