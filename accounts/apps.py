@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from accounts import signals  # noqa: F401  (connects the axes receivers)
+        from accounts import schema, signals  # noqa: F401  (axes receivers, OpenAPI extensions)

@@ -76,3 +76,19 @@ class ReauthForm(forms.Form):
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("The system that will use the token."))
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[("read", _("Read")), ("write", _("Write")), ("deconfliction", _("Deconfliction"))],
+    )
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=90, initial=30)
+    membership = forms.ModelChoiceField(label=_("For"), queryset=None, to_field_name="uuid")
+
+    def __init__(self, *args, memberships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = memberships
+        self.fields["membership"].label_from_instance = lambda m: f"{m.user.full_name} — {m.organisation.short_code}"

@@ -8,7 +8,12 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 
-from portal.exemptions import PASSWORD_ONLY_URL_NAMES, PUBLIC_PATH_PREFIXES, PUBLIC_URL_NAMES
+from portal.exemptions import (
+    PASSWORD_ONLY_URL_NAMES,
+    PUBLIC_PATH_PREFIXES,
+    PUBLIC_URL_NAMES,
+    TOKEN_AUTHENTICATED_PATH_PREFIXES,
+)
 
 SESSION_AUTH_AT = "auth_at"
 SESSION_SEEN_AT = "seen_at"
@@ -63,6 +68,10 @@ class VerifiedSessionRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(PUBLIC_PATH_PREFIXES):
+            return self.get_response(request)
+        if request.path_info.startswith(TOKEN_AUTHENTICATED_PATH_PREFIXES) and request.META.get(
+            "HTTP_AUTHORIZATION", ""
+        ).startswith("Bearer "):
             return self.get_response(request)
         try:
             view_name = resolve(request.path_info).view_name

@@ -173,3 +173,45 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return f"backup code of device {self.device_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API, for a person or a service account, acting for one membership.
+
+    Only the SHA-256 of the secret is stored. The secret has 256 bits of entropy, so a fast hash is
+    as safe as a slow password hash here and checking a token costs microseconds.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE = "write", _("Write")
+        DECONFLICTION = "deconfliction", _("Deconfliction")
+
+    MAX_DAYS = 90
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    membership = models.ForeignKey("partners.Membership", on_delete=models.CASCADE, related_name="api_tokens")
+    scopes = models.CharField(_("scopes"), max_length=40, help_text=_("Space-separated: read write deconfliction"))
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text=_("The first characters, to recognise a token."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts.views import auth, enrol, invitations, security
+from accounts.views import auth, enrol, invitations, security, tokens
 
 app_name = "accounts"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("enrol/qr.svg", enrol.enrol_qr_view, name="enrol_qr"),
     path("backup-codes/", enrol.backup_codes_view, name="backup_codes"),
     path("security/", security.security_view, name="security"),
+    path("tokens/", tokens.tokens_view, name="tokens"),
+    path("tokens/<uuid:uuid>/revoke/", tokens.token_revoke_view, name="token_revoke"),
     path("invite/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
     path(
         "password-reset/",

@@ -25,8 +25,12 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        audit_record(action="admin.change" if change else "admin.add", request=request, obj=obj,
-                     details={"fields": sorted(form.changed_data)})
+        audit_record(
+            action="admin.change" if change else "admin.add",
+            request=request,
+            obj=obj,
+            details={"fields": sorted(form.changed_data)},
+        )
 
     def delete_model(self, request, obj):
         audit_record(action="admin.delete", request=request, obj=obj)

@@ -34,5 +34,9 @@ PASSWORD_ONLY_URL_NAMES: frozenset[str] = frozenset(
     }
 )
 
+# API requests that carry a bearer token are authenticated by the token itself (Django REST
+# framework, accounts.tokens); tokens can only be created from a verified session.
+TOKEN_AUTHENTICATED_PATH_PREFIXES: tuple[str, ...] = ("/api/",)
+
 # Path prefixes served without the URL resolver (self-hosted static assets).
 PUBLIC_PATH_PREFIXES: tuple[str, ...] = ("/static/",)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("deconfliction/", include("deconfliction.urls")),
     path("actionplan/", include("actionplan.urls")),
+    path("api/v1/", include("portal.api_urls")),
     path("calendar/<str:token>.ics", calendar_feed_view, name="calendar_feed"),
     path("i18n/setlang/", set_language, name="set_language"),
     path(f"{settings.ADMIN_URL_PATH}/", admin_site.urls),

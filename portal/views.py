@@ -39,11 +39,19 @@ def service_unavailable_response() -> HttpResponse:
     return HttpResponse(render_to_string("503.html"), status=503)
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
 def error_404(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return HttpResponse(render_to_string("404.html", request=None), status=404)
 
 
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
     return HttpResponse(render_to_string("403.html", request=None), status=403)
 
 
@@ -57,6 +65,10 @@ def error_500(request: HttpRequest) -> HttpResponse:
     while exc is not None:
         if isinstance(exc, DATABASE_DOWN):
             logger.error("database unreachable: %s", exc)
+            if _is_api(request):
+                return JsonResponse({"detail": "The database is unreachable; try again later."}, status=503)
             return service_unavailable_response()
         exc = exc.__cause__ or exc.__context__
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
     return HttpResponse(render_to_string("500.html"), status=500)

@@ -31,6 +31,14 @@ def pytest_runtest_setup(item):
         pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttling and login slow-down live in the cache; no test inherits another's counts."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def organisation(db):
     return OrganisationFactory(name="Police Unit A", short_code="police-a")

@@ -94,6 +94,10 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal",
     "audit",
     "accounts",
@@ -361,6 +365,58 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+
+# --- API ---------------------------------------------------------------------------------
+API_RATE = env_str("API_RATE", "600/min")  # requests per token (or session user)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.tokens.BearerTokenAuthentication",
+        "accounts.tokens.VerifiedSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.tokens.ScopePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.tokens.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": API_RATE},
+    "DEFAULT_PAGINATION_CLASS": "portal.api.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON only: the browsable API needs inline scripts, which the CSP forbids.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Case Coordination Portal API",
+    "DESCRIPTION": "Cases, sharing, milestones, tasks, deconfliction and the action plan, under the same "
+    "access rules as the pages. Authenticate with `Authorization: Bearer <token>` (create tokens in the "
+    "portal) or a browser session that passed the second factor.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.constants.CaseStatus",
+        "TaskStatusEnum": "cases.models.Task.Status",
+        "ShareStatusEnum": "cases.models.CaseShare.Status",
+        "HitStatusEnum": "deconfliction.models.Hit.Status",
+        "MeasureStatusEnum": "actionplan.models.MeasureStatus",
+        "SelectorKindEnum": "deconfliction.normalisers.SelectorKind",
+        "OperationKindEnum": "deconfliction.models.Operation.Kind",
+        "OperationStatusEnum": "deconfliction.models.Operation.Status",
+        "OrganisationKindEnum": "partners.models.OrganisationKind",
+        "MilestoneKindEnum": "cases.models.MilestoneKind",
+        "TimelineKindEnum": "cases.models.TimelineEntry.Kind",
+        "RegistrationStatusEnum": ["registered", "already_registered", "invalid"],
+    },
+}
 
 # --- Deconfliction ------------------------------------------------------------------------
 SELECTOR_VALID_DAYS = env_int("SELECTOR_VALID_DAYS", 365, minimum=1)

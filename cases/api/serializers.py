@@ -1,0 +1,182 @@
+from rest_framework import serializers
+
+from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
+from cases.models import Case, CaseShare, Milestone, MilestoneKind, Task, TimelineEntry
+from portal.api import StrictCharField
+
+
+class OrgRefField(serializers.SlugRelatedField):
+    """Organisations by UUID."""
+
+    def __init__(self, **kwargs):
+        from partners.models import Organisation
+
+        kwargs.setdefault("queryset", Organisation.objects.filter(active=True))
+        super().__init__(slug_field="uuid", **kwargs)
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    lead_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "uuid",
+            "reference",
+            "title",
+            "summary",
+            "crime_type",
+            "status",
+            "tlp",
+            "lead_organisation",
+            "countries",
+            "opened_at",
+            "closed_at",
+            "victims_identified",
+            "victims_safeguarded",
+            "suspects_identified",
+            "suspects_arrested",
+            "permissions",
+        ]
+        read_only_fields = fields
+
+    def get_permissions(self, case) -> list[str]:
+        access = self.context.get("access")
+        return sorted(access.permissions) if access is not None and access.case.pk == case.pk else []
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    title = StrictCharField(max_length=200)
+    crime_type = serializers.ChoiceField(choices=CrimeType.choices)
+    tlp = serializers.ChoiceField(choices=TLP.choices)
+    summary = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    countries = StrictCharField(max_length=400, required=False, allow_blank=True, default="")
+
+
+class CaseUpdateSerializer(serializers.Serializer):
+    title = StrictCharField(max_length=200, required=False)
+    summary = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    crime_type = serializers.ChoiceField(choices=CrimeType.choices, required=False)
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    countries = StrictCharField(max_length=400, required=False, allow_blank=True)
+    tlp = serializers.ChoiceField(choices=TLP.choices, required=False)
+    victims_identified = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+    victims_safeguarded = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+    suspects_identified = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+    suspects_arrested = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+
+
+class ShareSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    membership = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = CaseShare
+        fields = [
+            "uuid",
+            "organisation",
+            "membership",
+            "level",
+            "status",
+            "reason",
+            "legal_basis",
+            "expires_at",
+            "is_lead",
+            "created_at",
+            "decided_at",
+            "ended_at",
+        ]
+        read_only_fields = fields
+
+
+class ShareCreateSerializer(serializers.Serializer):
+    organisation = serializers.UUIDField(required=False)
+    membership = serializers.UUIDField(required=False, help_text="A named person's membership (RED cases).")
+    level = serializers.ChoiceField(choices=AccessLevel.choices)
+    reason = StrictCharField(max_length=500)
+    legal_basis = serializers.ChoiceField(choices=LegalBasis.choices, required=False, allow_blank=True, default="")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate(self, data):
+        if bool(data.get("organisation")) == bool(data.get("membership")):
+            raise serializers.ValidationError("Give either organisation or membership.")
+        return data
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    owner_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = Milestone
+        fields = ["uuid", "kind", "owner_organisation", "due_date", "done_date", "note", "is_overdue", "is_due_soon"]
+        read_only_fields = fields
+
+
+class MilestoneCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=MilestoneKind.choices)
+    owner_organisation = OrgRefField()
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class MilestoneUpdateSerializer(serializers.Serializer):
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    done_date = serializers.DateField(required=False, allow_null=True, default=None)
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    requesting_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    assigned_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "uuid",
+            "title",
+            "description",
+            "requesting_organisation",
+            "assigned_organisation",
+            "assignee",
+            "priority",
+            "due_date",
+            "status",
+            "decline_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TaskCreateSerializer(serializers.Serializer):
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    assigned_organisation = OrgRefField()
+    assignee = serializers.UUIDField(required=False, allow_null=True, default=None, help_text="A user's UUID")
+    priority = serializers.ChoiceField(choices=Task.Priority.choices, default=Task.Priority.NORMAL)
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class TaskStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Task.Status.choices)
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TimelineSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["uuid", "kind", "body", "author", "organisation", "created_at"]
+        read_only_fields = fields
+
+
+class NoteCreateSerializer(serializers.Serializer):
+    body = StrictCharField(max_length=10000)

@@ -1,0 +1,7 @@
+from portal.api import CursorPagination
+
+
+class OpenedAtCursorPagination(CursorPagination):
+    """Newest cases first, like the case list page."""
+
+    ordering = "-opened_at"

@@ -1,0 +1,97 @@
+"""Shared pieces of the REST API: pagination, error format, base view."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, pagination, serializers
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from audit.services import Result, audit_record
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Cursor pagination everywhere: stable under inserts, no COUNT over large tables."""
+
+    page_size = 50
+    max_page_size = 500
+    page_size_query_param = "page_size"
+    ordering = "-id"
+
+    def get_page_size(self, request):
+        """Strict: a page_size that is not a number from 1 to 500 is a 400, not silently ignored."""
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        if len(raw) > 1 or not raw[0].isdigit() or not 1 <= int(raw[0]) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw[0])
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
+
+
+def exception_handler(exc, context):
+    """Service refusals become JSON errors with a message per field, and are audited."""
+    request = context.get("request")
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    if request is not None and isinstance(exc, exceptions.ValidationError | exceptions.PermissionDenied):
+        view = context.get("view")
+        audit_record(
+            action=f"api:{view.__class__.__name__ if view else request.path[:50]}",
+            result=Result.DENIED if isinstance(exc, exceptions.PermissionDenied) else Result.FAILURE,
+            request=request._request,
+            durable=True,
+            object_id=str((context.get("kwargs") or {}).get("uuid", "")),
+        )
+    return drf_exception_handler(exc, context)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "A message per field (or under non_field_errors / detail).",
+    "additionalProperties": True,
+}
+_ERRORS = {
+    "400": "Invalid input: a message per field.",
+    "401": "No or invalid credentials.",
+    "403": "Visible, but the caller may not do this (role or token scope).",
+    "404": "No such object, or not visible to the caller.",
+    "429": "Too many requests for this token; see Retry-After.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular post-processing: every operation documents the errors it can answer."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in _ERRORS.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+    return result
+
+
+class StrictCharField(serializers.CharField):
+    """A text field that refuses numbers and booleans instead of turning them into text."""
+
+    default_error_messages = {"not_text": "Must be text."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
