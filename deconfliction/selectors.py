@@ -163,35 +163,44 @@ def _coarse_km(distance_m: int | None) -> int | None:
     return None if distance_m is None else round(distance_m / 1000)
 
 
-def conflicts_of(*, membership: Membership | None, open_only: bool = True) -> list[dict]:
-    """Conflicts as this organisation sees them: our operation, the other organisation and its
-    contact, the overlapping window and the distance; nothing of the other operation itself."""
+def conflicts_queryset(*, membership: Membership | None, open_only: bool = True) -> QuerySet[OperationConflict]:
     if membership is None:
-        return []
+        return OperationConflict.objects.none()
     org_id = membership.organisation_id
     qs = OperationConflict.objects.filter(
         Q(operation_a__organisation_id=org_id) | Q(operation_b__organisation_id=org_id)
     )
     if open_only:
         qs = qs.filter(status=OperationConflict.Status.OPEN)
-    rows = []
-    for conflict in qs.select_related("operation_a__organisation", "operation_b__organisation").order_by("-created_at"):
-        ours, theirs = (
-            (conflict.operation_a, conflict.operation_b)
-            if conflict.operation_a.organisation_id == org_id
-            else (conflict.operation_b, conflict.operation_a)
-        )
-        rows.append(
-            {
-                "conflict": conflict,
-                "ours": ours,
-                "other": theirs.organisation,
-                "overlap_start": max(ours.starts_at, theirs.starts_at),
-                "overlap_end": min(ours.ends_at, theirs.ends_at),
-                "distance_km": _coarse_km(conflict.distance_m),
-            }
-        )
-    return rows
+    return qs.select_related("operation_a__organisation", "operation_b__organisation").order_by("-id")
+
+
+def conflict_view(*, conflict: OperationConflict, membership: Membership) -> dict:
+    """A conflict as this organisation sees it: our operation, the other organisation and its
+    contact, the overlapping window and the distance; nothing of the other operation itself."""
+    org_id = membership.organisation_id
+    ours, theirs = (
+        (conflict.operation_a, conflict.operation_b)
+        if conflict.operation_a.organisation_id == org_id
+        else (conflict.operation_b, conflict.operation_a)
+    )
+    return {
+        "conflict": conflict,
+        "ours": ours,
+        "other": theirs.organisation,
+        "overlap_start": max(ours.starts_at, theirs.starts_at),
+        "overlap_end": min(ours.ends_at, theirs.ends_at),
+        "distance_km": _coarse_km(conflict.distance_m),
+    }
+
+
+def conflicts_of(*, membership: Membership | None, open_only: bool = True) -> list[dict]:
+    if membership is None:
+        return []
+    return [
+        conflict_view(conflict=c, membership=membership)
+        for c in conflicts_queryset(membership=membership, open_only=open_only)
+    ]
 
 
 def conflict_get_for_member(*, request, uuid) -> OperationConflict:

@@ -6,9 +6,16 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from cases.selectors import case_get_for_user
-from deconfliction.models import Hit, Operation, Selector
+from deconfliction.models import Hit, Operation, OperationConflict, Selector
 from deconfliction.normalisers import SelectorKind
-from deconfliction.selectors import conflict_get_for_member, conflicts_of, hit_get_for_member, hits_for_organisation
+from deconfliction.selectors import (
+    conflict_get_for_member,
+    conflict_view,
+    conflicts_of,
+    conflicts_queryset,
+    hit_get_for_member,
+    hits_for_organisation,
+)
 from deconfliction.services import (
     MAX_BATCH,
     SelectorItem,
@@ -243,6 +250,8 @@ class OperationSerializer(serializers.ModelSerializer):
 
 
 class ConflictSerializer(serializers.Serializer):
+    """A conflict as the caller's side sees it (nothing of the other operation itself)."""
+
     uuid = serializers.UUIDField(source="conflict.uuid")
     status = StrictCharField(source="conflict.status")
     our_operation = serializers.UUIDField(source="ours.uuid")
@@ -252,6 +261,11 @@ class ConflictSerializer(serializers.Serializer):
     overlap_start = serializers.DateTimeField()
     overlap_end = serializers.DateTimeField()
     distance_km = serializers.IntegerField(allow_null=True)
+
+    def to_representation(self, instance):
+        if isinstance(instance, OperationConflict):
+            instance = conflict_view(conflict=instance, membership=self.context["request"].membership)
+        return super().to_representation(instance)
 
 
 class OperationPlannedSerializer(serializers.Serializer):
@@ -286,17 +300,14 @@ class OperationListView(DeconflictionView, generics.ListAPIView):
 
 
 @extend_schema(tags=["operations"])
-class ConflictListView(DeconflictionView):
-    serializer_class = ConflictSerializer
-    queryset = Operation.objects.none()
-    pagination_class = None
+class ConflictListView(DeconflictionView, generics.ListAPIView):
+    """Our organisation's operation conflicts (open ones; ?all=1 for all)."""
 
-    @extend_schema(responses=ConflictSerializer(many=True))
-    def get(self, request):
-        return Response(
-            ConflictSerializer(
-                conflicts_of(membership=request.membership, open_only=request.query_params.get("all") != "1"), many=True
-            ).data
+    serializer_class = ConflictSerializer
+
+    def get_queryset(self):
+        return conflicts_queryset(
+            membership=getattr(self.request, "membership", None), open_only=self.request.query_params.get("all") != "1"
         )
 
 

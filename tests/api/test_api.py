@@ -280,3 +280,33 @@ def test_hits_through_the_api_are_blind(world, new_case, token_for):
     assert listing.json()["results"][0]["other_organisation"]["desk_phone"] == world.lead.desk_phone
     ack = Client().post(f"/api/v1/hits/{hit.uuid}/acknowledge/", {"note": "seen"}, content_type="application/json", **h)
     assert ack.status_code == 200 and ack.json()["acknowledged_by_us"] is True
+
+
+def test_case_list_query_count_is_bounded(world, new_case, token_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = bearer(token_for(world.liaison))
+    counts = []
+    for extra in (3, 15):
+        for i in range(extra):
+            new_case(TLP.GREEN, title=f"c{extra}-{i}")
+        with CaptureQueriesContext(connection) as ctx:
+            response = Client().get("/api/v1/cases/?page_size=100", **headers)
+        assert response.status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] <= 25
+
+
+def test_docs_are_self_hosted_without_inline_scripts(member):
+    client = login_verified(Client(), member)
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "cdn" not in html.lower()
+    policy = page["Content-Security-Policy"]
+    script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
+    assert "unsafe-inline" not in script_src
+    for src in [part.split('"')[0] for part in html.split('src="')[1:]]:
+        assert src.startswith("/") and not src.startswith("//"), src
+    assert client.get("/api/v1/schema/").status_code == 200

@@ -5,7 +5,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -15,6 +17,18 @@ from cases.constants import TLP
 raw = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
 schema = schemathesis.openapi.from_dict(raw)
 schema.app = WSGIHandler()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The plain WSGI handler closes the database connection after each request (as it should
+    in production); inside a test transaction that would end the test's connection, so, like
+    Django's test client, keep it open while schemathesis calls the app."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
