@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -95,3 +96,20 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_text")
         return super().to_internal_value(data)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, but an empty filter value (``?kind=``) is a 400 like any other invalid
+    value, instead of quietly meaning "no filter"."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            empty = sorted(
+                name
+                for name in filterset_class.base_filters
+                if name in request.query_params and request.query_params.get(name) == ""
+            )
+            if empty:
+                raise exceptions.ValidationError({name: ["Give a value or leave the filter out."] for name in empty})
+        return super().filter_queryset(request, queryset, view)

@@ -49,14 +49,6 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields = ["status", "crime_type", "tlp"]
 
-    def is_valid(self):
-        # An empty ?lead= is not a UUID: refuse it rather than silently not filtering.
-        if self.data.get("lead", None) == "":
-            self.form.is_valid()
-            self.form.add_error("lead", "Enter a valid UUID.")
-            return False
-        return super().is_valid()
-
     def filter_country(self, queryset, name, value):
         return queryset.filter(countries__contains=value.upper()[:2])
 

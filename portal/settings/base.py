@@ -378,7 +378,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api": API_RATE},
     "DEFAULT_PAGINATION_CLASS": "portal.api.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["portal.api.StrictFilterBackend"],
     # JSON only: the browsable API needs inline scripts, which the CSP forbids.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -2,6 +2,7 @@
 no 500s, and every response matches the schema."""
 
 import json
+import os
 
 import pytest
 import schemathesis
@@ -40,7 +41,11 @@ def api_headers(world, new_case, token_for, settings):
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+# Random exploration on developer machines; the same examples every time in CI, so a green main
+# stays green (set CI=true locally to reproduce a CI run).
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=os.environ.get("CI") == "true"
+)
 def test_every_operation_conforms(case, api_headers):
     # Schema-valid input can still break a rule the schema cannot express (an unknown country
     # code, a RED share to an organisation): such a 400 is correct, so that one check is off.
