@@ -180,3 +180,19 @@ class TimelineSerializer(serializers.ModelSerializer):
 
 class NoteCreateSerializer(serializers.Serializer):
     body = StrictCharField(max_length=10000)
+
+
+class HandoverSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField(read_only=True)
+    to_organisation = serializers.UUIDField()
+    reason = StrictCharField(max_length=500)
+    status = StrictCharField(read_only=True)
+
+
+class InboxTaskSerializer(TaskSerializer):
+    case = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    case_reference = serializers.CharField(source="case.reference", read_only=True)
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "case", "case_reference"]
+        read_only_fields = fields

@@ -10,12 +10,14 @@ from rest_framework.response import Response
 from accounts.models import User
 from audit.services import audit_record
 from cases.api import serializers as s
-from cases.models import Case, CaseShare, Milestone, Task, TimelineEntry
+from cases.models import Case, CaseShare, LeadHandover, Milestone, Task, TimelineEntry
 from cases.pagination import OpenedAtCursorPagination
-from cases.selectors import case_get_for_user, case_shares, cases_visible_to
+from cases.selectors import case_get_for_user, case_shares, cases_visible_to, tasks_inbox
 from cases.services import (
     case_change_tlp,
     case_create,
+    case_handover_decide,
+    case_handover_propose,
     case_note_add,
     case_share,
     case_share_decide,
@@ -284,3 +286,70 @@ class NoteListView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         entry = case_note_add(access=access, body=data.validated_data["body"], request=request._request)
         return Response(s.TimelineSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["sharing"])
+class HandoverView(generics.GenericAPIView):
+    """Offer the lead to an organisation that already has the case."""
+
+    serializer_class = s.HandoverSerializer
+    queryset = LeadHandover.objects.none()
+
+    @extend_schema(request=s.HandoverSerializer, responses={201: s.HandoverSerializer})
+    def post(self, request, uuid):
+        access = _access(request, uuid, need="share_case")
+        data = s.HandoverSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organisation = Organisation.objects.filter(uuid=data.validated_data["to_organisation"], active=True).first()
+        if organisation is None:
+            raise NotFound("No such organisation.")
+        handover = case_handover_propose(
+            access=access, organisation=organisation, reason=data.validated_data["reason"], request=request._request
+        )
+        return Response(
+            {
+                "uuid": str(handover.uuid),
+                "to_organisation": str(organisation.uuid),
+                "reason": handover.reason,
+                "status": handover.status,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(tags=["sharing"])
+class HandoverDecisionView(generics.GenericAPIView):
+    """The receiving organisation accepts or declines the lead."""
+
+    serializer_class = s.HandoverSerializer
+    queryset = LeadHandover.objects.none()
+
+    @extend_schema(request=None, responses=s.HandoverSerializer, operation_id="cases_handover_decide")
+    def post(self, request, uuid, handover_uuid, decision):
+        access = _access(request, uuid)
+        handover = LeadHandover.objects.filter(case=access.case, uuid=handover_uuid).first()
+        if handover is None or decision not in ("accept", "decline"):
+            raise NotFound()
+        handover = case_handover_decide(
+            access=access, handover=handover, accept=decision == "accept", request=request._request
+        )
+        return Response(
+            {
+                "uuid": str(handover.uuid),
+                "to_organisation": str(handover.to_organisation.uuid),
+                "reason": handover.reason,
+                "status": handover.status,
+            }
+        )
+
+
+@extend_schema(tags=["tasks"])
+class TaskInboxView(generics.ListAPIView):
+    """Tasks assigned to the caller's organisation (?direction=outgoing: the ones it asked)."""
+
+    serializer_class = s.InboxTaskSerializer
+
+    def get_queryset(self):
+        direction = "outgoing" if self.request.query_params.get("direction") == "outgoing" else "incoming"
+        audit_record(action="case.list", request=self.request._request, details={"view": f"api-tasks-{direction}"})
+        return tasks_inbox(membership=getattr(self.request, "membership", None), direction=direction)

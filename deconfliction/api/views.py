@@ -23,6 +23,7 @@ from deconfliction.services import (
     hit_acknowledge,
     hit_coordinate,
     hit_resolve,
+    operation_cancel,
     operation_plan,
     selectors_register_batch,
 )
@@ -326,4 +327,17 @@ class ConflictResolveView(DeconflictionView):
         conflict_resolve(
             membership=request.membership, conflict=conflict, note=data.validated_data["note"], request=request._request
         )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["operations"], request=None, responses={204: None})
+class OperationCancelView(DeconflictionView):
+    serializer_class = OperationSerializer
+    queryset = Operation.objects.none()
+
+    def post(self, request, uuid):
+        operation = Operation.objects.filter(uuid=uuid, organisation=request.membership.organisation).first()
+        if operation is None:
+            raise NotFound()
+        operation_cancel(membership=request.membership, operation=operation, request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

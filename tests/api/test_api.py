@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -101,14 +102,17 @@ def test_rate_limit_per_token(world, token_for, settings):
 # --- the same rules as the pages ---------------------------------------------------------------------
 
 
-def _object_urls(case, share, milestone, task, hit) -> list[str]:
+def _object_urls(case, share, milestone, task, hit, operation, conflict) -> list[str]:
     values = {
         "uuid": case.uuid,
         "share_uuid": share.uuid,
         "milestone_uuid": milestone.uuid,
         "task_uuid": task.uuid,
+        "handover_uuid": uuid.uuid4(),
         "action": "approve",
+        "decision": "accept",
     }
+    by_prefix = {"hits/": hit.uuid, "operations/": operation.uuid, "conflicts/": conflict.uuid}
     urls = []
     for pattern in get_resolver().url_patterns:
         if str(pattern.pattern) != "api/v1/":
@@ -117,14 +121,16 @@ def _object_urls(case, share, milestone, task, hit) -> list[str]:
             route = str(sub.pattern)
             if "<" not in route:
                 continue
-            if route.startswith("hits/"):
-                path = route.replace("<uuid:uuid>", str(hit.uuid)).replace("<slug:action>", "acknowledge")
-            elif route.startswith(("organisations/", "conflicts/", "actionplan/")):
-                continue  # not organisation A's objects (organisations are public to members)
+            if route.startswith(("organisations/", "actionplan/")):
+                continue  # not organisation A's: organisations and the plan are readable by every member
+            prefix = next((p for p in by_prefix if route.startswith(p)), None)
+            if prefix:
+                path = route.replace("<uuid:uuid>", str(by_prefix[prefix])).replace("<slug:action>", "acknowledge")
             else:
                 path = route
                 for name, value in values.items():
                     path = path.replace(f"<uuid:{name}>", str(value)).replace(f"<slug:{name}>", str(value))
+            assert "<" not in path, path  # every parameter filled: a new route cannot slip through
             urls.append("/api/v1/" + path)
     return urls
 
@@ -139,7 +145,24 @@ def test_every_object_url_of_organisation_a_is_404_for_organisation_b(world, new
     hit = selector_register(
         access=access_for(world.colleague, other_case), kind="phone", value="+31611110000", reason="x"
     ).hits[0]
-    urls = _object_urls(case, share, milestone, task, hit)
+    from datetime import timedelta
+
+    from deconfliction.services import operation_plan
+    from partners.models import Membership
+
+    now = timezone.now()
+    operations = [
+        operation_plan(
+            membership=Membership.objects.select_related("organisation").get(user=user),
+            kind="search",
+            title="op",
+            country="NL",
+            starts_at=now + timedelta(hours=1),
+            ends_at=now + timedelta(hours=2),
+        )
+        for user in (world.liaison, world.partner_liaison)
+    ]
+    urls = _object_urls(case, share, milestone, task, hit, operations[0][0], operations[1][1][0])
     assert len(urls) >= 12
     outsider = bearer(token_for(world.outsider))
     client = Client()
@@ -310,3 +333,20 @@ def test_docs_are_self_hosted_without_inline_scripts(member):
     for src in [part.split('"')[0] for part in html.split('src="')[1:]]:
         assert src.startswith("/") and not src.startswith("//"), src
     assert client.get("/api/v1/schema/").status_code == 200
+
+
+def test_handover_and_inbox_through_the_api(world, shared_case, token_for):
+    lead, partner = bearer(token_for(world.liaison)), bearer(token_for(world.partner_liaison))
+    api = Client()
+    offer = api.post(f"/api/v1/cases/{shared_case.uuid}/handover/", {"to_organisation": str(world.partner.uuid),
+                                                                     "reason": "suspect moved"},
+                     content_type="application/json", **lead)
+    assert offer.status_code == 201
+    decided = api.post(f"/api/v1/cases/{shared_case.uuid}/handover/{offer.json()['uuid']}/accept/", **partner)
+    assert decided.status_code == 200 and decided.json()["status"] == "accepted"
+    shared_case.refresh_from_db()
+    assert shared_case.lead_organisation == world.partner
+    task_create(access=access_for(world.partner_liaison, shared_case), title="From the new lead",
+                assigned_organisation=world.lead)
+    inbox = api.get("/api/v1/tasks/", **lead).json()["results"]
+    assert [t["title"] for t in inbox] == ["From the new lead"] and inbox[0]["case_reference"] == shared_case.reference
