@@ -42,6 +42,7 @@ urlpatterns = [
     path("cases/<uuid:uuid>/selectors/", deconfliction.CaseSelectorsView.as_view(), name="selectors"),
     path("cases/<uuid:uuid>/selectors/batch/", deconfliction.CaseSelectorBatchView.as_view(), name="selectors_batch"),
     path("tasks/", cases.TaskInboxView.as_view(), name="task_inbox"),
+    path("approvals/", cases.ApprovalListView.as_view(), name="approvals"),
     path("hits/", deconfliction.HitListView.as_view(), name="hits"),
     path("hits/<uuid:uuid>/", deconfliction.HitDetailView.as_view(), name="hit"),
     path("hits/<uuid:uuid>/<slug:action>/", deconfliction.HitActionView.as_view(), name="hit_action"),

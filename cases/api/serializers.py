@@ -196,3 +196,12 @@ class InboxTaskSerializer(TaskSerializer):
     class Meta(TaskSerializer.Meta):
         fields = [*TaskSerializer.Meta.fields, "case", "case_reference"]
         read_only_fields = fields
+
+
+class PendingShareSerializer(ShareSerializer):
+    case = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    case_reference = serializers.CharField(source="case.reference", read_only=True)
+
+    class Meta(ShareSerializer.Meta):
+        fields = [*ShareSerializer.Meta.fields, "case", "case_reference"]
+        read_only_fields = fields

@@ -12,7 +12,7 @@ from audit.services import audit_record
 from cases.api import serializers as s
 from cases.models import Case, CaseShare, LeadHandover, Milestone, Task, TimelineEntry
 from cases.pagination import OpenedAtCursorPagination
-from cases.selectors import case_get_for_user, case_shares, cases_visible_to, tasks_inbox
+from cases.selectors import case_get_for_user, case_shares, cases_visible_to, shares_awaiting_approval, tasks_inbox
 from cases.services import (
     case_change_tlp,
     case_create,
@@ -353,3 +353,14 @@ class TaskInboxView(generics.ListAPIView):
         direction = "outgoing" if self.request.query_params.get("direction") == "outgoing" else "incoming"
         audit_record(action="case.list", request=self.request._request, details={"view": f"api-tasks-{direction}"})
         return tasks_inbox(membership=getattr(self.request, "membership", None), direction=direction)
+
+
+@extend_schema(tags=["sharing"])
+class ApprovalListView(generics.ListAPIView):
+    """Shares of our organisation's cases that wait for a second approver (four eyes)."""
+
+    serializer_class = s.PendingShareSerializer
+
+    def get_queryset(self):
+        audit_record(action="case.list", request=self.request._request, details={"view": "api-approvals"})
+        return shares_awaiting_approval(membership=getattr(self.request, "membership", None))

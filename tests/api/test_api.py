@@ -338,15 +338,45 @@ def test_docs_are_self_hosted_without_inline_scripts(member):
 def test_handover_and_inbox_through_the_api(world, shared_case, token_for):
     lead, partner = bearer(token_for(world.liaison)), bearer(token_for(world.partner_liaison))
     api = Client()
-    offer = api.post(f"/api/v1/cases/{shared_case.uuid}/handover/", {"to_organisation": str(world.partner.uuid),
-                                                                     "reason": "suspect moved"},
-                     content_type="application/json", **lead)
+    offer = api.post(
+        f"/api/v1/cases/{shared_case.uuid}/handover/",
+        {"to_organisation": str(world.partner.uuid), "reason": "suspect moved"},
+        content_type="application/json",
+        **lead,
+    )
     assert offer.status_code == 201
     decided = api.post(f"/api/v1/cases/{shared_case.uuid}/handover/{offer.json()['uuid']}/accept/", **partner)
     assert decided.status_code == 200 and decided.json()["status"] == "accepted"
     shared_case.refresh_from_db()
     assert shared_case.lead_organisation == world.partner
-    task_create(access=access_for(world.partner_liaison, shared_case), title="From the new lead",
-                assigned_organisation=world.lead)
+    task_create(
+        access=access_for(world.partner_liaison, shared_case),
+        title="From the new lead",
+        assigned_organisation=world.lead,
+    )
     inbox = api.get("/api/v1/tasks/", **lead).json()["results"]
     assert [t["title"] for t in inbox] == ["From the new lead"] and inbox[0]["case_reference"] == shared_case.reference
+
+
+def test_approvals_through_the_api(world, shared_case, token_for):
+    from cases.constants import LegalBasis
+    from cases.services import case_share
+
+    share = case_share(
+        access=access_for(world.liaison, shared_case),
+        organisation=world.foreign,
+        level="view",
+        reason="x",
+        legal_basis=LegalBasis.MLA,
+    )
+    colleague = bearer(token_for(world.colleague))
+    pending = Client().get("/api/v1/approvals/", **colleague).json()["results"]
+    assert [p["uuid"] for p in pending] == [str(share.uuid)]
+    approved = Client().post(
+        f"/api/v1/cases/{shared_case.uuid}/shares/{share.uuid}/approve/",
+        {},
+        content_type="application/json",
+        **colleague,
+    )
+    assert approved.status_code == 200 and approved.json()["status"] == "active"
+    assert Client().get("/api/v1/approvals/", **colleague).json()["results"] == []
