@@ -214,7 +214,11 @@ def enrolment_confirm(*, device: TOTPDevice, token: str, request: HttpRequest | 
 
 
 def _notify_user(*, user: User, subject: str, body: str) -> None:
-    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    """Security notices about the user's own account: always emailed at once."""
+    from notifications.models import Kind
+    from notifications.services import notify
+
+    notify(users=[user], kind=Kind.ACCOUNT, subject=subject, body=body)
 
 
 @transaction.atomic

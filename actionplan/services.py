@@ -21,6 +21,7 @@ from actionplan.models import (
 )
 from audit.services import audit_record
 from cases.services.common import notify_users
+from notifications.models import Kind
 from partners.models import Membership
 from partners.roles import Capability, Role, role_can
 
@@ -124,6 +125,7 @@ def progress_review(
             _("Progress update returned"),
             _("The ministry returned your update on measure %(code)s for %(period)s. See the comment in the portal.")
             % {"code": update.measure.code, "period": update.period},
+            kind=Kind.ACTIONPLAN_UPDATE_DUE,
         )
     return update
 
@@ -217,6 +219,7 @@ def updates_remind_late(*, today: date | None = None) -> int:
                 _("Progress update due: %(code)s") % {"code": measure.code},
                 _("Please submit the update on measure %(code)s for %(year)s-Q%(q)s in the portal.")
                 % {"code": measure.code, "year": year, "q": quarter},
+                kind=Kind.ACTIONPLAN_UPDATE_DUE,
             )
             sent += 1
     return sent

@@ -22,6 +22,7 @@ urlpatterns = [
     path("deconfliction/", include("deconfliction.urls")),
     path("actionplan/", include("actionplan.urls")),
     path("api/v1/", include("portal.api_urls")),
+    path("notifications/", include("notifications.urls")),
     path("calendar/<str:token>.ics", calendar_feed_view, name="calendar_feed"),
     path("i18n/setlang/", set_language, name="set_language"),
     path(f"{settings.ADMIN_URL_PATH}/", admin_site.urls),

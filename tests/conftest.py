@@ -39,6 +39,21 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(request):
+    """Tasks run in the test's own process and transaction (on commit), even where a broker is
+    configured; the tests marked ``worker`` use a real worker process instead."""
+    from portal.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def organisation(db):
     return OrganisationFactory(name="Police Unit A", short_code="police-a")

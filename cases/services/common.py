@@ -2,13 +2,12 @@
 
 import pycountry
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mass_mail
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cases.models import Case, TimelineEntry
 from cases.selectors import CaseAccess
+from notifications.services import notify
 from partners.models import Membership, Organisation
 from partners.roles import role_can
 
@@ -43,24 +42,20 @@ def timeline_add(case: Case, kind: str, body: str, by: User | None, organisation
     TimelineEntry.objects.create(case=case, kind=kind, body=body, author=by, organisation=organisation)
 
 
-def notify_case_users(case, users, subject: str, body: str) -> None:
+def notify_case_users(case, users, subject: str, body: str, *, kind: str) -> None:
     """Like notify_users, but only to those who can see the case (its reference is in the text)."""
     from cases.selectors import users_who_see_case
 
     allowed = set(users_who_see_case(case=case).values_list("pk", flat=True))
-    notify_users([u for u in users if u.pk in allowed], subject, body)
+    notify_users([u for u in users if u.pk in allowed], subject, body, kind=kind)
 
 
-def notify_users(users, subject: str, body: str) -> None:
-    """Plain-text notice after commit: the reference and the kind of event, no case content.
+def notify_users(users, subject: str, body: str, *, kind: str) -> None:
+    """A notification per user (in-app, and email as each prefers), written in this transaction.
 
-    One message per recipient, so nobody learns who else was told (the notifications app
-    replaces this with per-user preferences and an outbox).
+    Texts carry the reference and the kind of event, never case content.
     """
-    recipients = sorted({u.email for u in users if u.is_active and not u.is_service_account})
-    if recipients:
-        messages = [(subject, body, None, [email]) for email in recipients]
-        transaction.on_commit(lambda: send_mass_mail(messages))
+    notify(users=list(users), kind=kind, subject=subject, body=body)
 
 
 def organisation_members(organisation: Organisation):

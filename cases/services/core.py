@@ -37,6 +37,7 @@ from cases.services.common import (
     require_permission,
     timeline_add,
 )
+from notifications.models import Kind
 from partners.models import CROSS_BORDER_KINDS, RESTRICTED_KINDS, Membership, Organisation
 from partners.roles import Capability, Role, role_can
 
@@ -315,6 +316,7 @@ def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None
             organisation_members(share.organisation) if not share.is_named else [share.membership.user],
             _("Access to case %(ref)s ended") % {"ref": case.reference},
             _("Your access to case %(ref)s ended because its classification changed.") % {"ref": case.reference},
+            kind=Kind.SHARE_REVOKED,
         )
     access.case.tlp = tlp
     return revoked
@@ -426,6 +428,7 @@ def case_share(
                 "effect once a second person approves it."
             )
             % {"ref": case.reference},
+            kind=Kind.SHARE_APPROVAL,
         )
     audit_record(
         action="case.share",
@@ -452,6 +455,7 @@ def _tell_recipients(share: CaseShare) -> None:
         users,
         _("Case %(ref)s was shared with you") % {"ref": share.case.reference},
         _("Case %(ref)s is now visible to you in the portal.") % {"ref": share.case.reference},
+        kind=Kind.CASE_SHARED,
     )
 
 
@@ -550,6 +554,7 @@ def case_share_revoke(
         [share.membership.user] if share.is_named else organisation_members(share.organisation),
         _("Access to case %(ref)s ended") % {"ref": share.case.reference},
         _("Your access to case %(ref)s was revoked.") % {"ref": share.case.reference},
+        kind=Kind.SHARE_REVOKED,
     )
     return share
 
@@ -767,11 +772,13 @@ def case_red_name_colleague(
         already_named,
         _("A colleague was named on case %(ref)s") % {"ref": case.reference},
         _("An organisation admin named %(who)s on RED case %(ref)s.") % {"who": membership.user, "ref": case.reference},
+        kind=Kind.CASE_SHARED,
     )
     notify_case_users(
         case,
         [membership.user],
         _("You were named on case %(ref)s") % {"ref": case.reference},
         _("Case %(ref)s is now visible to you in the portal.") % {"ref": case.reference},
+        kind=Kind.CASE_SHARED,
     )
     return share

@@ -18,6 +18,7 @@ from cases.services.common import (
     require_permission,
     timeline_add,
 )
+from notifications.models import Kind
 from partners.models import Membership, Organisation
 from partners.roles import Capability
 
@@ -94,6 +95,7 @@ def task_create(
         [assignee] if assignee else organisation_members(assigned_organisation),
         _("New task on case %(ref)s") % {"ref": access.case.reference},
         _("Your organisation has a new task on case %(ref)s in the portal.") % {"ref": access.case.reference},
+        kind=Kind.TASK_ASSIGNED,
     )
     return task
 
@@ -145,5 +147,6 @@ def task_set_status(
         _("Task on case %(ref)s updated") % {"ref": access.case.reference},
         _("A task your organisation asked for on case %(ref)s is now: %(status)s.")
         % {"ref": access.case.reference, "status": task.get_status_display()},
+        kind=Kind.TASK_UPDATED,
     )
     return task

@@ -25,6 +25,7 @@ from deconfliction.digests import LOCK_NAMESPACE
 from deconfliction.models import Operation, OperationConflict
 from deconfliction.normalisers import SelectorError, country_alpha2
 from deconfliction.selectors import hit_handlers
+from notifications.models import Kind
 from partners.models import Membership
 from partners.roles import Capability, role_can
 
@@ -125,6 +126,7 @@ def operation_plan(
                     "A planned operation of your organisation overlaps in time and place with one of "
                     "another organisation. Open the deconfliction desk in the portal now."
                 ),
+                kind=Kind.OPERATION_CONFLICT,
             )
     return operation, conflicts
 

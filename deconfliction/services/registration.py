@@ -21,6 +21,7 @@ from deconfliction.digests import digest_current, digests_all_versions, lock_dig
 from deconfliction.models import Hit, Selector, VolumeFlag
 from deconfliction.normalisers import SelectorError, SelectorKind, normalise
 from deconfliction.selectors import hit_handlers
+from notifications.models import Kind
 from partners.models import Membership, Organisation, OrganisationKind
 from partners.roles import Capability, Role, role_can
 from portal.utils.crypto import decrypt_str, encrypt_str, reencrypt_str
@@ -106,6 +107,7 @@ def _check_rate(*, membership: Membership, incoming: int) -> None:
                 "flags in the portal."
             )
             % {"n": counts["user"] + incoming, "org": membership.organisation},
+            kind=Kind.PLATFORM,
         )
 
 
@@ -317,6 +319,7 @@ def _raise_hits(
                 "Open the deconfliction desk in the portal."
             )
             % {"n": told[org.pk]},
+            kind=Kind.HIT_RAISED,
         )
     for hit in created:
         audit_record(
@@ -447,6 +450,7 @@ def hits_escalate_overdue() -> int:
                         "A deconfliction hit of your organisation passed its acknowledgement deadline. "
                         "Open the deconfliction desk in the portal."
                     ),
+                    kind=Kind.HIT_OVERDUE,
                 )
                 audit_record(action="hit.escalate", organisation=organisation, obj=locked)
                 escalated += 1
@@ -506,6 +510,7 @@ def selectors_expire_due() -> dict[str, int]:
                 "needed on their cases in the portal."
             )
             % {"n": count},
+            kind=Kind.SELECTOR_EXPIRING,
         )
         warned += count
     warn.update(expiry_warned_at=now)

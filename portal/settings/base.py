@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "cases",
     "deconfliction",
     "actionplan",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "partners.context_processors.active_membership",
+                "notifications.context_processors.unread",
                 "portal.context_processors.portal",
             ],
         },
@@ -315,6 +317,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "portal.invalid")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 
 # --- Celery ------------------------------------------------------------------------------
 # Without a broker the embedded default is kombu's filesystem transport under var/, so that
@@ -359,6 +363,8 @@ CELERY_BEAT_SCHEDULE = {
     "actionplan-refresh-indicators": {"task": "actionplan.refresh_indicators", "schedule": crontab(hour=4, minute=0)},
     "actionplan-remind-updates": {"task": "actionplan.remind_updates", "schedule": crontab(hour=7, minute=0)},
     "cases-purge-retained": {"task": "cases.purge_retained", "schedule": crontab(hour=3, minute=30)},
+    "notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": crontab(minute="*/2")},
+    "notifications-daily-digest": {"task": "notifications.send_digests", "schedule": crontab(hour=6, minute=30)},
     "accounts-purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",
         "schedule": crontab(hour=3, minute=0),

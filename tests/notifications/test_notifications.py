@@ -1,0 +1,91 @@
+import pytest
+from django.core import mail
+from django.test import Client
+
+from notifications.models import Kind, Notification, Preference
+from notifications.services import digests_send, notification_deliver, notify, outbox_sweep, preferences_set
+from notifications.tasks import deliver
+from tests.conftest import login_verified
+
+pytestmark = pytest.mark.django_db
+
+
+def test_delivered_once_with_a_message_id_derived_from_the_notification(member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        [row] = notify(
+            users=[member],
+            kind=Kind.CASE_SHARED,
+            subject="Case NL-2026-000001 was shared with you",
+            body="Case NL-2026-000001 is now visible to you in the portal.",
+        )
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.extra_headers["Message-ID"] == f"<notification-{row.uuid}@portal.invalid>"
+    assert "NL-2026-000001" in message.body and "/notifications/" in message.body
+    # The task delivered again (a redelivery after a crash) sends nothing more.
+    assert deliver.apply(args=[row.pk]).get() is False
+    assert notification_deliver(notification_id=row.pk) is False
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert (row.email, row.email_attempts) == ("sent", 1)
+
+
+def test_preferences_off_digest_and_always_immediate(member, django_capture_on_commit_callbacks):
+    preferences_set(user=member, choices={Kind.TASK_ASSIGNED: "off", Kind.HIT_RAISED: "digest", Kind.ACCOUNT: "off"})
+    assert not Preference.objects.filter(kind=Kind.ACCOUNT).exists()  # security notices cannot be turned off
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[member], kind=Kind.TASK_ASSIGNED, subject="New task on case X", body="b")
+        notify(users=[member], kind=Kind.HIT_RAISED, subject="Deconfliction: 1 new hit(s)", body="b")
+        notify(users=[member], kind=Kind.HIT_RAISED, subject="Deconfliction: 2 new hit(s)", body="b")
+        notify(users=[member], kind=Kind.ACCOUNT, subject="Your backup codes were replaced", body="b")
+    assert [m.subject for m in mail.outbox] == ["Your backup codes were replaced"]
+    assert Notification.objects.filter(user=member).count() == 4  # in-app always
+    assert digests_send() == 1
+    digest = mail.outbox[-1]
+    assert "Deconfliction: 1 new hit(s)" in digest.body and "Deconfliction: 2 new hit(s)" in digest.body
+    assert "New task" not in digest.body
+    assert digests_send() == 0
+    assert len(mail.outbox) == 2
+
+
+def test_pending_rows_are_swept_again(member):
+    rows = notify(users=[member], kind=Kind.CASE_SHARED, subject="s", body="b")  # no commit: nothing enqueued
+    Notification.objects.filter(pk=rows[0].pk).update(created_at=rows[0].created_at.replace(year=2000))
+    assert mail.outbox == []
+    assert outbox_sweep() == 1  # eager in the tests: the sweeper's enqueue delivers at once
+    assert len(mail.outbox) == 1
+    assert outbox_sweep() == 0
+
+
+def test_bell_list_and_mark_read(member):
+    notify(users=[member], kind=Kind.CASE_SHARED, subject="Case NL-2026-000009 was shared with you", body="b")
+    client = login_verified(Client(), member)
+    assert 'class="bell-count">1<' in client.get("/").content.decode()
+    bell = client.get("/notifications/bell/", HTTP_X_PORTAL_BACKGROUND="1", HTTP_HX_REQUEST="true")
+    assert "bell-count" in bell.content.decode() and "data-background" in bell.content.decode()
+    assert "NL-2026-000009" in client.get("/notifications/").content.decode()
+    client.post("/notifications/read/")
+    assert "bell-count" not in client.get("/").content.decode()
+
+
+def test_preferences_page(member):
+    client = login_verified(Client(), member)
+    assert client.get("/notifications/preferences/").status_code == 200
+    client.post("/notifications/preferences/", {Kind.TASK_UPDATED: "digest", Kind.HIT_RAISED: "bogus"})
+    assert dict(Preference.objects.filter(user=member).values_list("kind", "channel")) == {Kind.TASK_UPDATED: "digest"}
+
+
+def test_inactive_and_service_accounts_get_nothing(member, django_capture_on_commit_callbacks):
+    from tests.factories import UserFactory
+
+    service = UserFactory(is_service_account=True)
+    gone = UserFactory(is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify(users=[service, gone], kind=Kind.CASE_SHARED, subject="s", body="b") == []
+    assert mail.outbox == []
+
+
+def test_notifications_are_per_user(member, make_member, organisation):
+    other = make_member(organisation)
+    notify(users=[other], kind=Kind.CASE_SHARED, subject="For the other one", body="b")
+    assert "For the other one" not in login_verified(Client(), member).get("/notifications/").content.decode()
