@@ -26,15 +26,16 @@ def _database_url() -> str:
 
 
 @contextmanager
-def celery_worker(*, visibility_timeout: int = 10, log: Path | None = None):
+def celery_worker(*, visibility_timeout: int = 10, log: Path | None = None, env: dict | None = None):
     app.control.purge()
-    env = {
+    environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         "DATABASE_URL": _database_url(),
         "DATABASE_POOL": "false",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
+        **(env or {}),
     }
     log_file = open(log or Path(settings.VAR_DIR) / "test-worker.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -53,7 +54,7 @@ def celery_worker(*, visibility_timeout: int = 10, log: Path | None = None):
             "--without-mingle",
             "--without-gossip",
         ],
-        env=env,
+        env=environment,
         cwd=settings.BASE_DIR,
         stdout=log_file,
         stderr=subprocess.STDOUT,

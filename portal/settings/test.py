@@ -9,4 +9,5 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false" if os.environ.get("CEL
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if not os.environ.get("EMAIL_URL"):  # a worker under test may be pointed at a real SMTP server
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
