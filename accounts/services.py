@@ -297,3 +297,22 @@ def invitations_purge_expired(*, older_than_days: int = 30) -> int:
     stale = Invitation.objects.filter(expires_at__lt=cutoff)
     deleted, _counts = stale.delete()
     return deleted
+
+
+def users_disable_inactive(*, days: int = 90) -> int:
+    """Disable people who have not signed in for ``days`` (never: counted from joining). Their
+    organisation admin can invite them again; the platform operator and service accounts (which
+    never sign in) are left alone."""
+    cutoff = timezone.now() - timedelta(days=days)
+    from django.db.models import Q
+
+    stale = User.objects.filter(is_active=True, is_platform_operator=False, is_service_account=False).filter(
+        Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
+    )
+    disabled = 0
+    for user in stale:
+        with transaction.atomic():
+            if User.objects.filter(pk=user.pk, is_active=True).update(is_active=False):
+                audit_record(action="user.disable_inactive", obj=user, details={"days": days})
+                disabled += 1
+    return disabled

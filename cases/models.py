@@ -266,6 +266,9 @@ class Milestone(models.Model):
     done_date = models.DateField(_("done"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=1000, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the owner was told it is due soon / overdue (each once).
+    due_soon_notified_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -332,6 +335,7 @@ class Task(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_date", "-created_at"]

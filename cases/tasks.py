@@ -13,3 +13,10 @@ def expire_shares() -> int:
 @shared_task(name="cases.purge_retained")
 def purge_retained() -> int:
     return cases_purge_retained()
+
+
+@shared_task(name="cases.send_reminders")
+def send_reminders() -> dict:
+    from cases.services.reminders import reminders_send
+
+    return reminders_send()

@@ -371,6 +371,8 @@ CELERY_BEAT_SCHEDULE = {
     "cases-purge-retained": {"task": "cases.purge_retained", "schedule": crontab(hour=3, minute=30)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": crontab(minute="*/2")},
     "notifications-daily-digest": {"task": "notifications.send_digests", "schedule": crontab(hour=6, minute=30)},
+    "cases-send-reminders": {"task": "cases.send_reminders", "schedule": crontab(hour=6, minute=0)},
+    "accounts-disable-inactive": {"task": "accounts.disable_inactive", "schedule": crontab(hour=2, minute=45)},
     "accounts-purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",
         "schedule": crontab(hour=3, minute=0),

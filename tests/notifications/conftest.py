@@ -1,0 +1,1 @@
+from tests.cases.conftest import new_case, shared_case, world  # noqa: F401 - shared personas
