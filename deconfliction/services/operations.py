@@ -8,7 +8,7 @@ codename, case or exact position.
 """
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -72,8 +72,13 @@ def operation_plan(
         raise ValidationError({"country": str(exc)}) from exc
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The end must be after the start.")})
-    if ends_at < timezone.now():
+    now = timezone.now()
+    if ends_at < now:
         raise ValidationError({"ends_at": _("This operation would be over already.")})
+    if starts_at < now - timedelta(days=1) or starts_at > now + timedelta(days=730):
+        raise ValidationError({"starts_at": _("Plan operations from today up to two years ahead.")})
+    if ends_at - starts_at > timedelta(days=31):
+        raise ValidationError({"ends_at": _("An operation lasts at most 31 days; plan longer ones in parts.")})
     point = (latitude, longitude, radius_m)
     if any(v is not None for v in point) and any(v is None for v in point):
         raise ValidationError(_("Give latitude, longitude and radius together, or only a country."))
