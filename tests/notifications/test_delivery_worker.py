@@ -124,3 +124,25 @@ def test_broker_outage_leaves_the_event_committed_and_the_sweeper_delivers(membe
         assert outbox_sweep() == 1
         wait_for(lambda: Notification.objects.filter(pk=row.pk, email="sent").exists())
     assert _message_ids(recorder) == [row.message_id]
+
+
+def test_digest_by_a_real_worker_follows_each_users_preference(member, make_member, organisation, smtp):
+    from notifications.services import preferences_set
+
+    colleague = make_member(organisation)
+    preferences_set(user=member, choices={Kind.CASE_SHARED: "digest"})
+    preferences_set(user=colleague, choices={Kind.CASE_SHARED: "off"})
+    recorder = smtp()
+    with celery_worker(env={"EMAIL_URL": recorder.url}):
+        for n in (1, 2):
+            with transaction.atomic():
+                notify(users=[member, colleague], kind=Kind.CASE_SHARED, subject=f"Case NL-2026-00000{n} shared",
+                       body="b")
+        time.sleep(2)
+        assert recorder.messages == []  # nobody wanted these at once
+        app.send_task("notifications.send_digests")
+        wait_for(lambda: recorder.messages)
+        time.sleep(1)
+    [digest] = [m.decode() for m in recorder.messages]
+    assert member.email in digest and colleague.email not in digest
+    assert "NL-2026-000001 shared" in digest and "NL-2026-000002 shared" in digest
