@@ -18,16 +18,23 @@ pytestmark = pytest.mark.django_db
 
 
 def test_overdue_tasks_and_due_milestones_are_told_once(world, shared_case):
-    task = task_create(access=access_for(world.liaison, shared_case), title="t", assigned_organisation=world.partner,
-                       due_date=timezone.localdate() + timedelta(days=1))
+    task = task_create(
+        access=access_for(world.liaison, shared_case),
+        title="t",
+        assigned_organisation=world.partner,
+        due_date=timezone.localdate() + timedelta(days=1),
+    )
     Task.objects.filter(pk=task.pk).update(due_date=timezone.localdate() - timedelta(days=1))
     today = timezone.localdate()
-    Milestone.objects.create(case=shared_case, kind=MilestoneKind.VERDICT, owner_organisation=world.lead,
-                             due_date=today + timedelta(days=3))
-    Milestone.objects.create(case=shared_case, kind=MilestoneKind.APPEAL, owner_organisation=world.lead,
-                             due_date=today - timedelta(days=3))
-    Milestone.objects.create(case=shared_case, kind=MilestoneKind.SEIZURE, owner_organisation=world.lead,
-                             due_date=today + timedelta(days=30))
+    Milestone.objects.create(
+        case=shared_case, kind=MilestoneKind.VERDICT, owner_organisation=world.lead, due_date=today + timedelta(days=3)
+    )
+    Milestone.objects.create(
+        case=shared_case, kind=MilestoneKind.APPEAL, owner_organisation=world.lead, due_date=today - timedelta(days=3)
+    )
+    Milestone.objects.create(
+        case=shared_case, kind=MilestoneKind.SEIZURE, owner_organisation=world.lead, due_date=today + timedelta(days=30)
+    )
     assert reminders_send() == {"tasks_overdue": 1, "milestones_due_soon": 1, "milestones_overdue": 1}
     assert reminders_send() == {"tasks_overdue": 0, "milestones_due_soon": 0, "milestones_overdue": 0}
     assert Notification.objects.filter(kind="task_overdue", user=world.partner_liaison).count() == 1
@@ -37,8 +44,12 @@ def test_overdue_tasks_and_due_milestones_are_told_once(world, shared_case):
 
 def test_red_case_reminders_reach_named_people_only(world, new_case):
     red = new_case(TLP.RED)
-    Milestone.objects.create(case=red, kind=MilestoneKind.VERDICT, owner_organisation=world.lead,
-                             due_date=timezone.localdate() + timedelta(days=2))
+    Milestone.objects.create(
+        case=red,
+        kind=MilestoneKind.VERDICT,
+        owner_organisation=world.lead,
+        due_date=timezone.localdate() + timedelta(days=2),
+    )
     reminders_send()
     told = set(Notification.objects.filter(kind="milestone_due").values_list("user_id", flat=True))
     assert told == {world.liaison.pk}

@@ -1,9 +1,4 @@
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
@@ -57,32 +52,6 @@ def test_demo_login_works_end_to_end():
     backup.post("/accounts/login/", {"username": "monitor@jenv.example", "password": demo.DEMO_PASSWORD})
     backup.post("/accounts/verify/", {"code": demo.demo_backup_codes("monitor@jenv.example")[0].upper()})
     assert backup.get("/").status_code == 200
-
-
-def test_database_unreachable_gives_503_page():
-    """A separate process whose database is a closed port: the login page (which writes a
-    session) answers with the 503 page, not a stack trace."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
-        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
-        "DATABASE_CONNECT_TIMEOUT": "2",
-        "DATABASE_POOL": "false",
-    }
-    code = (
-        "import django; django.setup(); from django.test import Client;"
-        "c = Client(raise_request_exception=False);"
-        "r = c.get('/accounts/login/'); print(r.status_code); print(r.content.decode());"
-        "h = c.get('/healthz'); print('HEALTH', h.status_code)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, timeout=120
-    )
-    lines = result.stdout.splitlines()
-    assert lines[0] == "503", result.stdout + result.stderr
-    assert "cannot reach its database" in result.stdout
-    assert "Traceback" not in result.stdout
-    assert "HEALTH 503" in result.stdout
 
 
 def test_admin_requires_second_factor_and_exposes_no_audit():
