@@ -92,3 +92,17 @@ class ApiTokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["membership"].queryset = memberships
         self.fields["membership"].label_from_instance = lambda m: f"{m.user.full_name} — {m.organisation.short_code}"
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Your time zone"), choices=[])
+
+    def __init__(self, *args, **kwargs):
+        import zoneinfo
+
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [
+            (z, z)
+            for z in sorted(zoneinfo.available_timezones())
+            if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+        ]

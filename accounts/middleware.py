@@ -1,12 +1,14 @@
 """Site-wide session rules: the second factor is mandatory, sessions time out."""
 
 import time
+import zoneinfo
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 
 from portal.exemptions import (
     PASSWORD_ONLY_URL_NAMES,
@@ -87,3 +89,21 @@ class VerifiedSessionRequiredMiddleware:
         if user.is_authenticated:
             return redirect_to_login(request, "accounts:otp_verify")
         return redirect_to_login(request)
+
+
+class UserTimeZoneMiddleware:
+    """Show times in the user's own time zone (liaison officers work across time zones)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        zone = getattr(user, "time_zone", "") if user.is_authenticated else ""
+        try:
+            active = zoneinfo.ZoneInfo(zone) if zone else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            active = None
+        # override() restores the default afterwards: nothing leaks into the next request.
+        with timezone.override(active):
+            return self.get_response(request)

@@ -316,3 +316,12 @@ def users_disable_inactive(*, days: int = 90) -> int:
                 audit_record(action="user.disable_inactive", obj=user, details={"days": days})
                 disabled += 1
     return disabled
+
+
+def user_time_zone_set(*, user: User, time_zone: str, request: HttpRequest | None = None) -> None:
+    import zoneinfo
+
+    if time_zone not in zoneinfo.available_timezones():
+        raise ValidationError({"time_zone": _("Unknown time zone.")})
+    User.objects.filter(pk=user.pk).update(time_zone=time_zone)
+    audit_record(action="user.time_zone", request=request, actor=user, obj=user, details={"time_zone": time_zone})

@@ -14,10 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import ReauthForm
+from accounts.forms import ReauthForm, TimeZoneForm
 from accounts.models import TOTPDevice
 from accounts.otp import backup_codes_remaining
-from accounts.services import backup_codes_regenerate
+from accounts.services import backup_codes_regenerate, user_time_zone_set
 from accounts.views.enrol import BACKUP_CODES_KEY, REAUTH_KEY
 from audit.services import Result, audit_record
 
@@ -35,6 +35,15 @@ def _reauthenticated(request: HttpRequest, form: ReauthForm) -> bool:
 @sensitive_post_parameters("password", "code")
 @require_http_methods(["GET", "POST"])
 def security_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("action") == "time_zone":
+        tz_form = TimeZoneForm(request.POST)
+        if tz_form.is_valid():
+            user_time_zone_set(user=request.user, time_zone=tz_form.cleaned_data["time_zone"], request=request)
+            messages.success(
+                request, _("Times are now shown in %(zone)s.") % {"zone": tz_form.cleaned_data["time_zone"]}
+            )
+            return redirect("accounts:security")
+        messages.error(request, _("Choose a time zone from the list."))
     form = ReauthForm(request.POST or None)
     action = request.POST.get("action")
     if request.method == "POST" and action in {"backup_codes", "replace_authenticator"} and form.is_valid():
@@ -55,5 +64,6 @@ def security_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "devices": TOTPDevice.objects.filter(user=request.user, confirmed=True),
             "backup_codes_left": backup_codes_remaining(user=request.user),
+            "tz_form": TimeZoneForm(initial={"time_zone": request.user.time_zone}),
         },
     )

@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.UserTimeZoneMiddleware",
     "accounts.middleware.VerifiedSessionRequiredMiddleware",
     "partners.middleware.ActiveMembershipMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -32,3 +32,28 @@ def test_passwords_are_hashed_with_argon2_outside_tests():
 
     assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert settings.AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"]["min_length"] == 12
+
+
+def test_times_are_shown_in_the_users_own_time_zone(member):
+    import datetime as dt
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+    from notifications.models import Kind
+    from notifications.services import notify
+    from tests.conftest import login_verified
+
+    [row] = notify(users=[member], kind=Kind.CASE_SHARED, subject="s", body="b")
+    type(row).objects.filter(pk=row.pk).update(created_at=dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC))
+    client = login_verified(Client(), member)
+    assert "2026-06-01 14:00" in client.get("/notifications/").content.decode()  # Amsterdam, summer time
+    client.post("/accounts/security/", {"action": "time_zone", "time_zone": "Asia/Manila"})
+    assert "2026-06-01 20:00" in client.get("/notifications/").content.decode()
+    assert AuditEvent.objects.filter(action="user.time_zone").exists()
+    bad = client.post("/accounts/security/", {"action": "time_zone", "time_zone": "Mars/Olympus"}, follow=True)
+    assert "Choose a time zone" in bad.content.decode()
+    member.refresh_from_db()
+    assert member.time_zone == "Asia/Manila"
+    assert timezone.get_current_timezone_name() != "Asia/Manila"  # deactivated after the request
