@@ -23,7 +23,8 @@ from audit.services import audit_record
 from cases.services.common import notify_users
 from notifications.models import Kind
 from partners.models import Membership
-from partners.roles import Capability, Role, role_can
+from partners.roles import Capability, role_can
+from partners.selectors import members_with_capability
 
 
 def previous_quarter(today: date | None = None) -> tuple[int, int]:
@@ -197,7 +198,6 @@ def indicators_refresh(*, plan: ActionPlan | None = None) -> int:
 def updates_remind_late(*, today: date | None = None) -> int:
     """Remind owners of measures without an update for the quarter that just ended (once)."""
     year, quarter = previous_quarter(today)
-    reporter_roles = [role for role in Role.values if role_can(role, Capability.REPORT_PROGRESS)]
     sent = 0
     late = (
         Measure.objects.exclude(status=MeasureStatus.DONE)
@@ -209,11 +209,9 @@ def updates_remind_late(*, today: date | None = None) -> int:
             _reminder, created = UpdateReminder.objects.get_or_create(measure=measure, year=year, quarter=quarter)
             if not created:
                 continue
-            owners = User.objects.filter(
-                memberships__organisation=measure.owner_organisation,
-                memberships__active=True,
-                memberships__role__in=reporter_roles,
-            ).distinct()
+            owners = members_with_capability(
+                organisation=measure.owner_organisation, capability=Capability.REPORT_PROGRESS
+            )
             notify_users(
                 owners,
                 _("Progress update due: %(code)s") % {"code": measure.code},

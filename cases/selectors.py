@@ -361,3 +361,12 @@ def users_who_see_case(*, case: Case):
     return (
         User.objects.filter(is_active=True).filter(Q(pk__in=via_group.values("user_id")) | Q(pk__in=named)).distinct()
     )
+
+
+def organisations_with_case(*, case: Case):
+    """Organisations holding the case through an active organisation share (the lead included)."""
+    from partners.models import Organisation
+
+    return Organisation.objects.filter(
+        case_shares__case=case, case_shares__status=CaseShare.Status.ACTIVE, case_shares__membership__isnull=True
+    )

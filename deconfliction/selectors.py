@@ -16,6 +16,8 @@ from audit.services import Result, audit_record
 from cases.selectors import CaseAccess, cases_visible_to
 from deconfliction.models import Hit, Operation, OperationConflict, Selector
 from partners.models import Membership, Organisation
+from partners.roles import Capability
+from partners.selectors import members_with_capability
 from portal.utils.crypto import DecryptionError, decrypt_str
 
 SELECTOR_PAGE = 500  # the newest selectors of a case on its page; imports can add tens of thousands
@@ -23,13 +25,7 @@ SELECTOR_PAGE = 500  # the newest selectors of a case on its page; imports can a
 
 def hit_handlers(organisation: Organisation):
     """The members of an organisation whose role handles deconfliction hits (they are told)."""
-    from accounts.models import User
-    from partners.roles import Capability, Role, role_can
-
-    roles = [role for role in Role.values if role_can(role, Capability.HANDLE_HITS)]
-    return User.objects.filter(
-        memberships__organisation=organisation, memberships__active=True, memberships__role__in=roles
-    ).distinct()
+    return members_with_capability(organisation=organisation, capability=Capability.HANDLE_HITS)
 
 
 def selector_raw_value(*, selector: Selector, membership: Membership) -> str | None:

@@ -43,3 +43,17 @@ def membership_get_in_organisation(*, organisation: Organisation, uuid) -> Membe
 
 def organisations_all() -> QuerySet[Organisation]:
     return Organisation.objects.all().order_by("name")
+
+
+def members_with_capability(*, organisation: Organisation, capability: str) -> QuerySet:
+    """Active users whose active membership *of this organisation* has a role with the
+    capability (one filter, so a role held in another organisation does not count)."""
+    from partners.roles import Role, role_can
+
+    roles = [role for role in Role.values if role_can(role, capability)]
+    return User.objects.filter(
+        is_active=True,
+        memberships__organisation=organisation,
+        memberships__active=True,
+        memberships__role__in=roles,
+    ).distinct()

@@ -116,3 +116,10 @@ def admin_client_verified(org_admin):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+def membership_of(user):
+    """The user's one active membership, with its organisation (as the middleware loads it)."""
+    from partners.models import Membership
+
+    return Membership.objects.select_related("organisation").get(user=user, active=True)

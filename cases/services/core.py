@@ -39,7 +39,8 @@ from cases.services.common import (
 )
 from notifications.models import Kind
 from partners.models import CROSS_BORDER_KINDS, RESTRICTED_KINDS, Membership, Organisation
-from partners.roles import Capability, Role, role_can
+from partners.roles import Capability
+from partners.selectors import members_with_capability
 
 Status = CaseShare.Status
 
@@ -460,9 +461,9 @@ def _tell_recipients(share: CaseShare) -> None:
 
 
 def _share_approvers(case: Case, *, exclude: User):
-    roles = [role for role in Role.values if role_can(role, Capability.SHARE_CASE)]
-    members = organisation_members(case.lead_organisation).filter(memberships__role__in=roles)
-    return members.exclude(pk=exclude.pk).distinct()
+    return members_with_capability(organisation=case.lead_organisation, capability=Capability.SHARE_CASE).exclude(
+        pk=exclude.pk
+    )
 
 
 @transaction.atomic

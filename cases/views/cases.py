@@ -20,10 +20,9 @@ from cases.forms import (
     TLPForm,
 )
 from cases.models import LeadHandover, Task
-from cases.selectors import case_get_for_user, case_list, case_shares, cases_visible_to
+from cases.selectors import case_get_for_user, case_list, case_shares, cases_visible_to, organisations_with_case
 from cases.services import case_change_tlp, case_create, case_note_add, case_update
 from cases.views.common import form_errors_from, require_case_permission
-from partners.models import Organisation
 from partners.roles import Capability, role_can
 
 
@@ -74,9 +73,7 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
 def case_detail_view(request: HttpRequest, uuid) -> HttpResponse:
     access = case_get_for_user(request=request, uuid=uuid)
     case = access.case
-    orgs_with_case = Organisation.objects.filter(
-        case_shares__case=case, case_shares__status="active", case_shares__membership__isnull=True
-    )
+    orgs_with_case = organisations_with_case(case=case)
     handover_form = None
     if access.is_lead and access.can_share:
         handover_form = HandoverForm(organisations=orgs_with_case.exclude(pk=case.lead_organisation_id))

@@ -21,9 +21,9 @@ from actionplan.suppression import NATIONAL, TOTAL, Cell, suppress_grid
 from cases.constants import TLP, CrimeType
 from cases.models import Case
 from cases.services import case_create
-from partners.models import Membership
 from partners.roles import Role
 from tests.cases.conftest import client_for
+from tests.conftest import membership_of
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,12 +53,8 @@ def plan_world(db, make_member):
     return {"plan": plan, "measure": measure, "ministry": ministry, "police": police, "ngo": ngo, **people}
 
 
-def _m(user):
-    return Membership.objects.select_related("organisation").get(user=user, active=True)
-
-
 def _cases(user, n, **fields):
-    membership = _m(user)
+    membership = membership_of(user)
     made = [
         case_create(membership=membership, title=f"Op {i}", crime_type=CrimeType.GROOMING, tlp=TLP.GREEN)
         for i in range(n)
@@ -94,16 +90,16 @@ def test_owner_submits_ministry_reviews_others_read(plan_world):
     assert client_for(plan_world["liaison"]).post(url, data).status_code == 302
     update = ProgressUpdate.objects.get()
     with pytest.raises(PermissionDenied):
-        progress_review(membership=_m(plan_world["liaison"]), update=update, accept=True)
+        progress_review(membership=membership_of(plan_world["liaison"]), update=update, accept=True)
     with pytest.raises(ValidationError):
-        progress_review(membership=_m(plan_world["monitor"]), update=update, accept=False, comment="")
-    progress_review(membership=_m(plan_world["monitor"]), update=update, accept=True)
+        progress_review(membership=membership_of(plan_world["monitor"]), update=update, accept=False, comment="")
+    progress_review(membership=membership_of(plan_world["monitor"]), update=update, accept=True)
     measure.refresh_from_db()
     assert (measure.status, measure.percent_done) == ("at_risk", 35)
 
 
 def test_returned_update_can_be_submitted_again_and_future_quarters_are_refused(plan_world):
-    member, measure = _m(plan_world["liaison"]), plan_world["measure"]
+    member, measure = membership_of(plan_world["liaison"]), plan_world["measure"]
     year, quarter = previous_quarter()
     update = progress_submit(
         membership=member,
@@ -114,7 +110,9 @@ def test_returned_update_can_be_submitted_again_and_future_quarters_are_refused(
         percent_done=10,
         narrative="x",
     )
-    progress_review(membership=_m(plan_world["monitor"]), update=update, accept=False, comment="numbers please")
+    progress_review(
+        membership=membership_of(plan_world["monitor"]), update=update, accept=False, comment="numbers please"
+    )
     again = progress_submit(
         membership=member,
         measure=measure,
@@ -291,9 +289,13 @@ def test_manual_values_only_by_the_ministry(plan_world):
     )
     with pytest.raises(PermissionDenied):
         indicator_value_set(
-            membership=_m(plan_world["liaison"]), indicator=indicator, year=2017, quarter=None, value=20000
+            membership=membership_of(plan_world["liaison"]), indicator=indicator, year=2017, quarter=None, value=20000
         )
-    indicator_value_set(membership=_m(plan_world["monitor"]), indicator=indicator, year=2017, quarter=None, value=20000)
-    indicator_value_set(membership=_m(plan_world["monitor"]), indicator=indicator, year=2017, quarter=None, value=20100)
+    indicator_value_set(
+        membership=membership_of(plan_world["monitor"]), indicator=indicator, year=2017, quarter=None, value=20000
+    )
+    indicator_value_set(
+        membership=membership_of(plan_world["monitor"]), indicator=indicator, year=2017, quarter=None, value=20100
+    )
     assert list(IndicatorValue.objects.values_list("value", flat=True)) == [20100]
     assert indicator_table(indicator=indicator).national[0].display == "20,100"

@@ -24,10 +24,10 @@ from deconfliction.services import (
     selectors_expire_due,
     selectors_register_batch,
 )
-from partners.models import Membership
 from partners.roles import Role
 from portal.utils import crypto
 from tests.cases.conftest import access_for, client_for
+from tests.conftest import membership_of
 
 pytestmark = pytest.mark.django_db
 
@@ -43,23 +43,21 @@ def hit(desks, case_of):
     return second.hits[0]
 
 
-def _m(user):
-    return Membership.objects.select_related("organisation").get(user=user, active=True)
-
-
 def test_lifecycle_new_acknowledged_coordinating_resolved(desks, hit):
     assert hit.status == Hit.Status.NEW
-    hit = hit_acknowledge(membership=_m(desks["user_nl"]), hit=hit)
+    hit = hit_acknowledge(membership=membership_of(desks["user_nl"]), hit=hit)
     assert hit.status == Hit.Status.NEW  # one side acknowledged; waiting for the other
-    hit = hit_acknowledge(membership=_m(desks["user_be"]), hit=hit, note="Our desk will call yours")
+    hit = hit_acknowledge(membership=membership_of(desks["user_be"]), hit=hit, note="Our desk will call yours")
     assert hit.status == Hit.Status.ACKNOWLEDGED
     with pytest.raises(ValidationError):
-        hit_coordinate(membership=_m(desks["user_nl"]), hit=hit, note="")
-    hit = hit_coordinate(membership=_m(desks["user_nl"]), hit=hit, note="Call held; NL leads")
+        hit_coordinate(membership=membership_of(desks["user_nl"]), hit=hit, note="")
+    hit = hit_coordinate(membership=membership_of(desks["user_nl"]), hit=hit, note="Call held; NL leads")
     assert hit.status == Hit.Status.COORDINATING
     with pytest.raises(ValidationError):
-        hit_resolve(membership=_m(desks["user_be"]), hit=hit, outcome="whatever")
-    hit = hit_resolve(membership=_m(desks["user_be"]), hit=hit, outcome=Hit.Outcome.ONE_LEADS, note="BE defers")
+        hit_resolve(membership=membership_of(desks["user_be"]), hit=hit, outcome="whatever")
+    hit = hit_resolve(
+        membership=membership_of(desks["user_be"]), hit=hit, outcome=Hit.Outcome.ONE_LEADS, note="BE defers"
+    )
     assert (hit.status, hit.outcome) == ("resolved", "one_leads")
     assert "be-pol: Our desk will call yours" in hit.handling_note and "nl-pol: Call held" in hit.handling_note
     # Both sides see the same status.
@@ -82,16 +80,16 @@ def test_lifecycle_through_the_pages(desks, hit):
 def test_only_hit_handlers_of_either_side_act(desks, hit, make_member):
     monitor = make_member(desks["nl"], role=Role.ORG_ADMIN)
     with pytest.raises(PermissionDenied):
-        hit_acknowledge(membership=_m(monitor), hit=hit)
+        hit_acknowledge(membership=membership_of(monitor), hit=hit)
     with pytest.raises(PermissionDenied):
-        hit_acknowledge(membership=_m(desks["user_outsider"]), hit=hit)
+        hit_acknowledge(membership=membership_of(desks["user_outsider"]), hit=hit)
 
 
 def test_deadline_is_two_working_days_and_escalates_once(desks, hit, make_member, django_capture_on_commit_callbacks):
     friday = timezone.now().replace(year=2026, month=11, day=27, hour=10)
     assert add_working_days(friday, 2).day == 1  # Friday + 2 working days = Tuesday
     nl_admin = make_member(desks["nl"], role=Role.ORG_ADMIN, email="admin@nl.example")
-    hit_acknowledge(membership=_m(desks["user_be"]), hit=hit)
+    hit_acknowledge(membership=membership_of(desks["user_be"]), hit=hit)
     Hit.objects.filter(pk=hit.pk).update(ack_deadline=timezone.now() - timedelta(minutes=1))
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -155,12 +153,16 @@ def test_rotating_both_keys_keeps_every_match_and_raw_value(desks, case_of, sett
     call_command("selectors_rekey")
     first.selector.refresh_from_db()
     assert first.selector.digest != old_digest and first.selector.key_version == 2
-    assert selector_raw_value(selector=first.selector, membership=_m(desks["user_nl"])) == "Someone@Example.org"
+    assert (
+        selector_raw_value(selector=first.selector, membership=membership_of(desks["user_nl"])) == "Someone@Example.org"
+    )
     # Now drop the old keys entirely: everything still reads and matches.
     settings.SELECTOR_HMAC_KEYS = settings.SELECTOR_HMAC_KEYS[:1]
     settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]
     crypto._fernet.cache_clear()
-    assert selector_raw_value(selector=first.selector, membership=_m(desks["user_nl"])) == "Someone@Example.org"
+    assert (
+        selector_raw_value(selector=first.selector, membership=membership_of(desks["user_nl"])) == "Someone@Example.org"
+    )
     third = selector_register(
         access=access_for(desks["user_nl2"], case_of(desks["user_nl2"])),
         kind="email",

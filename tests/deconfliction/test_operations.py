@@ -6,23 +6,19 @@ from django.utils import timezone
 
 from deconfliction.models import Operation, OperationConflict
 from deconfliction.services import distance_m, operation_cancel, operation_plan
-from partners.models import Membership
 from tests.cases.conftest import client_for
+from tests.conftest import membership_of
 
 pytestmark = pytest.mark.django_db
 AMSTERDAM = (52.3676, 4.9041)
 UTRECHT = (52.0907, 5.1214)  # about 35 km from Amsterdam
 
 
-def _m(user):
-    return Membership.objects.select_related("organisation").get(user=user, active=True)
-
-
 def plan(user, *, hours=(24, 30), point=AMSTERDAM, radius=500, country="NL", title="Op"):
     now = timezone.now()
     lat, lon = point if point else (None, None)
     return operation_plan(
-        membership=_m(user),
+        membership=membership_of(user),
         kind=Operation.Kind.SEARCH,
         title=title,
         country=country,
@@ -79,7 +75,7 @@ def test_same_organisation_does_not_conflict_with_itself(desks):
 def test_cancelling_closes_its_conflicts(desks):
     ours, _ = plan(desks["user_nl"])
     plan(desks["user_be"])
-    operation_cancel(membership=_m(desks["user_nl"]), operation=ours)
+    operation_cancel(membership=membership_of(desks["user_nl"]), operation=ours)
     assert OperationConflict.objects.get().status == "resolved"
     assert plan(desks["user_be"], title="again")[1] == []
 
@@ -88,7 +84,7 @@ def test_bad_input_changes_nothing(desks):
     now = timezone.now()
     with pytest.raises(ValidationError):
         operation_plan(
-            membership=_m(desks["user_nl"]),
+            membership=membership_of(desks["user_nl"]),
             kind="search",
             title="x",
             country="NL",
@@ -97,7 +93,7 @@ def test_bad_input_changes_nothing(desks):
         )
     with pytest.raises(ValidationError):
         operation_plan(
-            membership=_m(desks["user_nl"]),
+            membership=membership_of(desks["user_nl"]),
             kind="search",
             title="x",
             country="XX",
@@ -106,7 +102,7 @@ def test_bad_input_changes_nothing(desks):
         )
     with pytest.raises(ValidationError):
         operation_plan(
-            membership=_m(desks["user_nl"]),
+            membership=membership_of(desks["user_nl"]),
             kind="search",
             title="x",
             country="NL",

@@ -27,7 +27,7 @@ from partners.roles import Role
 from partners.services import membership_create
 from portal.exemptions import PASSWORD_ONLY_URL_NAMES, PUBLIC_URL_NAMES
 from tests.cases.conftest import access_for
-from tests.conftest import login_password_only, login_verified
+from tests.conftest import login_password_only, login_verified, membership_of
 from tests.factories import OrganisationFactory
 from tests.urlwalk import all_routes
 
@@ -50,10 +50,6 @@ MEMBER_READABLE = {
 ADMIN_OPEN = {"admin:login", "admin:logout", "admin:jsi18n"}
 
 
-def _m(user):
-    return Membership.objects.select_related("organisation").get(user=user, active=True)
-
-
 @pytest.fixture
 def matrix(make_member):
     a = OrganisationFactory(name="Organisation A", short_code="org-a", kind="police")
@@ -65,14 +61,14 @@ def matrix(make_member):
     colleague = make_member(a, role=Role.LIAISON)
     admin = make_member(a, role=Role.ORG_ADMIN)
     partner_liaison = make_member(partner, role=Role.LIAISON)
-    case = case_create(membership=_m(liaison), title=SECRET_TITLE, crime_type="grooming", tlp=TLP.AMBER)
+    case = case_create(membership=membership_of(liaison), title=SECRET_TITLE, crime_type="grooming", tlp=TLP.AMBER)
     share = case_share(access=access_for(liaison, case), organisation=partner, level=AccessLevel.VIEW, reason="x")
     milestone = milestone_set_apply(access=access_for(liaison, case))[0]
     task = task_create(access=access_for(liaison, case), title="secret task", assigned_organisation=a)
     selector = selector_register(
         access=access_for(liaison, case), kind="email", value=SECRET_VALUE, reason="x"
     ).selector
-    second = case_create(membership=_m(colleague), title="second team", crime_type="grooming", tlp=TLP.GREEN)
+    second = case_create(membership=membership_of(colleague), title="second team", crime_type="grooming", tlp=TLP.GREEN)
     hit = selector_register(access=access_for(colleague, second), kind="email", value=SECRET_VALUE, reason="x").hits[0]
     handover = case_handover_propose(access=access_for(liaison, case), organisation=partner, reason="x")
     job = selector_import_create(
@@ -80,7 +76,7 @@ def matrix(make_member):
     )
     now = timezone.now()
     operation, _c = operation_plan(
-        membership=_m(liaison),
+        membership=membership_of(liaison),
         kind="search",
         title="op",
         country="NL",
@@ -88,14 +84,14 @@ def matrix(make_member):
         ends_at=now + timedelta(hours=3),
     )
     _op, conflicts = operation_plan(
-        membership=_m(partner_liaison),
+        membership=membership_of(partner_liaison),
         kind="search",
         title="op2",
         country="NL",
         starts_at=now + timedelta(hours=1),
         ends_at=now + timedelta(hours=3),
     )
-    token, _secret = api_token_create(by=liaison, membership=_m(liaison), name="t", scopes=["read"], days=5)
+    token, _secret = api_token_create(by=liaison, membership=membership_of(liaison), name="t", scopes=["read"], days=5)
     plan = ActionPlan.objects.create(
         title="Plan", period_start=now.date(), period_end=now.date() + timedelta(days=9), owner_organisation=ministry
     )
@@ -120,7 +116,7 @@ def matrix(make_member):
         "deconfliction:import_progress": job,
         "deconfliction:operation_cancel": operation,
         "deconfliction:conflict_resolve": conflicts[0],
-        "partners:member_action": _m(colleague),
+        "partners:member_action": membership_of(colleague),
         "accounts:token_revoke": token,
         **{
             f"api:{name}": case
