@@ -80,35 +80,25 @@ def test_cancelling_closes_its_conflicts(desks):
     assert plan(desks["user_be"], title="again")[1] == []
 
 
-def test_bad_input_changes_nothing(desks):
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param({"starts_in": 2, "ends_in": 1}, id="ends-before-start"),
+        pytest.param({"country": "XX"}, id="unknown-country"),
+        pytest.param({"latitude": 52.0}, id="latitude-without-longitude"),
+    ],
+)
+def test_bad_input_changes_nothing(desks, bad):
     now = timezone.now()
+    fields = {"country": "NL", "starts_in": 1, "ends_in": 2, **bad}
     with pytest.raises(ValidationError):
         operation_plan(
             membership=membership_of(desks["user_nl"]),
             kind="search",
             title="x",
-            country="NL",
-            starts_at=now + timedelta(hours=2),
-            ends_at=now + timedelta(hours=1),
-        )
-    with pytest.raises(ValidationError):
-        operation_plan(
-            membership=membership_of(desks["user_nl"]),
-            kind="search",
-            title="x",
-            country="XX",
-            starts_at=now + timedelta(hours=1),
-            ends_at=now + timedelta(hours=2),
-        )
-    with pytest.raises(ValidationError):
-        operation_plan(
-            membership=membership_of(desks["user_nl"]),
-            kind="search",
-            title="x",
-            country="NL",
-            latitude=52.0,
-            starts_at=now + timedelta(hours=1),
-            ends_at=now + timedelta(hours=2),
+            starts_at=now + timedelta(hours=fields.pop("starts_in")),
+            ends_at=now + timedelta(hours=fields.pop("ends_in")),
+            **fields,
         )
     assert not Operation.objects.exists()
 
