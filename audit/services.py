@@ -6,7 +6,6 @@ cannot be written, the action rolls back with it. Refused and failed actions are
 open transaction, so a later rollback can never swallow the record of a refusal.
 """
 
-import json
 import logging
 import secrets
 from typing import Any
@@ -19,6 +18,7 @@ from audit.chain import event_hash
 from audit.models import AUDIT_CHAINS, AuditChainHead, AuditEvent
 from audit.selectors import audit_chain_verify
 from portal.utils.http import client_ip
+from portal.utils.jsonsafe import jsonb_safe
 
 Result = AuditEvent.Result
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def audit_record(
         organisation = membership.organisation if membership is not None else None
     if obj is not None:
         object_type, object_id = _object_ref(obj)
-    safe_details = json.loads(json.dumps(details or {}, default=str))
+    safe_details = jsonb_safe(details or {})
     fields = {
         "actor_id": actor.pk if actor is not None else None,
         "actor_label": (actor.email if actor is not None else "")[:254],

@@ -23,6 +23,7 @@ from deconfliction.normalisers import SelectorKind
 from deconfliction.services.registration import SelectorItem, selectors_register_batch
 from partners.models import Membership
 from portal.utils.crypto import decrypt_str, encrypt_str
+from portal.utils.jsonsafe import jsonb_safe
 
 logger = logging.getLogger(__name__)
 MAX_BYTES = 5 * 1024 * 1024
@@ -152,7 +153,7 @@ def _finish(job: ImportJob, status: str, failure: str, errors: list | None = Non
     ImportJob.objects.filter(pk=job.pk).update(
         status=status,
         failure=failure[:500],
-        errors=errors or [],
+        errors=jsonb_safe(errors or []),
         finished_at=timezone.now(),
         processed_rows=job.total_rows if status == ImportJob.Status.DONE else job.processed_rows,
         content_encrypted="",  # the raw values now live (encrypted) in the selectors only

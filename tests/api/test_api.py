@@ -209,6 +209,17 @@ def test_errors_are_json_with_a_message_per_field(world, token_for):
     assert response.status_code == 400 and "countries" in response.json()
 
 
+@pytest.mark.django_db
+def test_a_nul_in_a_filter_is_a_400_and_still_audited(world, token_for):
+    # PostgreSQL's jsonb refuses NUL; the audit write of the search must not turn into a 500.
+    response = Client().get(
+        "/api/v1/cases/", {"crime_type": "\x00grooming", "text": "a"}, **bearer(token_for(world.liaison))
+    )
+    assert response.status_code == 400 and "crime_type" in response.json()
+    event = AuditEvent.objects.filter(action="case.search", actor_id=world.liaison.pk).latest("id")
+    assert event.details["filters"]["crime_type"] == "\ufffdgrooming"
+
+
 # --- a partner system does what a liaison officer does --------------------------------------------------
 
 

@@ -42,9 +42,12 @@ def api_headers(world, new_case, token_for, settings):
 @pytest.mark.django_db
 @schema.parametrize()
 # Random exploration on developer machines; the same examples every time in CI, so a green main
-# stays green (set CI=true locally to reproduce a CI run).
+# stays green (set CI=true locally to reproduce a CI run). API_FUZZ_EXAMPLES=200 for a long hunt.
 @settings(
-    max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=os.environ.get("CI") == "true"
+    max_examples=int(os.environ.get("API_FUZZ_EXAMPLES", "6")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=os.environ.get("CI") == "true",
 )
 def test_every_operation_conforms(case, api_headers):
     # Schema-valid input can still break a rule the schema cannot express (an unknown country

@@ -33,3 +33,12 @@ def test_real_worker_runs_the_task_from_the_broker():
         event = wait_for(lambda: AuditEvent.objects.filter(action="audit.verify").first())
         assert worker.poll() is None  # the worker is still alive
     assert event.result == "success"
+
+
+@pytest.mark.django_db
+def test_text_that_jsonb_refuses_is_stored_replaced_and_the_chain_still_verifies():
+    # NUL and unpaired surrogates arrive in query strings and files; jsonb refuses both.
+    event = audit_record(action="test.event", details={"q": "a\x00b", "k\x00": ["\udbcd", 3, None]})
+    event.refresh_from_db()
+    assert event.details == {"q": "a\ufffdb", "k\ufffd": ["\ufffd", 3, None]}
+    assert verify_audit_chains.apply().get() == 0

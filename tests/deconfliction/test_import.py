@@ -43,6 +43,15 @@ def test_import_reports_bad_rows_by_line_and_reimport_registers_nothing_twice(de
 
 
 @pytest.mark.django_db
+def test_a_nul_in_a_row_is_reported_not_a_crash(desks, case_of):
+    access = access_for(desks["user_nl"], case_of(desks["user_nl"]))
+    data = b"phone\x00,+31612345678\nemail,someone@example.org\n"
+    job = selector_import_run(job_id=selector_import_create(access=access, file_name="x.csv", data=data, reason="x").pk)
+    assert (job.status, job.registered) == ("done", 1)
+    assert job.errors == [{"line": 1, "reason": "Unknown kind phone\ufffd."}]
+
+
+@pytest.mark.django_db
 def test_bad_files_are_refused_and_nothing_is_queued(desks, case_of):
     from django.core.exceptions import ValidationError
 
