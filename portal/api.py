@@ -66,8 +66,11 @@ _ERRORS = {
     "401": "No or invalid credentials.",
     "403": "Visible, but the caller may not do this (role or token scope).",
     "404": "No such object, or not visible to the caller.",
+    "406": "The Accept header asks for something other than JSON.",
     "429": "Too many requests for this token; see Retry-After.",
 }
+# Only operations that take a body can be sent one of the wrong media type.
+_BODY_ERRORS = {"415": "The body is not JSON (or a form encoding the operation accepts)."}
 
 
 def add_error_responses(result, generator, request, public):
@@ -76,7 +79,8 @@ def add_error_responses(result, generator, request, public):
     for methods in result.get("paths", {}).values():
         for operation in methods.values():
             responses = operation.setdefault("responses", {})
-            for code, description in _ERRORS.items():
+            errors = {**_ERRORS, **(_BODY_ERRORS if "requestBody" in operation else {})}
+            for code, description in sorted(errors.items()):
                 responses.setdefault(
                     code,
                     {
