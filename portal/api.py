@@ -92,13 +92,18 @@ def add_error_responses(result, generator, request, public):
 
 
 class StrictCharField(serializers.CharField):
-    """A text field that refuses numbers and booleans instead of turning them into text."""
+    """A text field that refuses numbers and booleans instead of turning them into text, and
+    measures its length before trimming."""
 
     default_error_messages = {"not_text": "Must be text."}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_text")
+        # The schema's maxLength applies to what the client sent; DRF checks the length only
+        # after trimming white space, which would accept a longer value than documented.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

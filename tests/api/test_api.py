@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from audit.models import AuditEvent
 from cases.constants import TLP
-from cases.models import Milestone, Task
+from cases.models import Case, Milestone, Task
 from cases.services import milestone_set_apply, task_create
 from deconfliction.services import selector_register
 from partners.services import membership_end
@@ -207,6 +207,18 @@ def test_errors_are_json_with_a_message_per_field(world, token_for):
         **headers,
     )
     assert response.status_code == 400 and "countries" in response.json()
+
+
+@pytest.mark.django_db
+def test_length_limits_count_what_was_sent_not_what_is_left_after_trimming(world, token_for):
+    response = Client().post(
+        "/api/v1/cases/",
+        {"title": "x", "crime_type": "grooming", "tlp": "GREEN", "summary": " " + "x" * 5000},
+        content_type="application/json",
+        **bearer(token_for(world.liaison)),
+    )
+    assert response.status_code == 400 and "5000" in response.json()["summary"][0]
+    assert not Case.objects.filter(title="x").exists()
 
 
 @pytest.mark.django_db
