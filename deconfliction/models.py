@@ -248,6 +248,9 @@ class ImportJob(models.Model):
     # The uploaded file holds raw selector values: it is kept encrypted, and emptied when done.
     content_encrypted = models.TextField(blank=True)
     file_name = models.CharField(max_length=200, blank=True)
+    # The uploader's language: the worker writes the refused rows' reasons in it, since they are
+    # stored as text and read by that person.
+    language = models.CharField(max_length=10, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

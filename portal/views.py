@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from partners.roles import ROLE_CAPABILITIES
+from partners.roles import ROLE_CAPABILITIES, Capability
 
 logger = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -17,7 +17,9 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     membership = request.membership
-    capabilities = sorted(ROLE_CAPABILITIES.get(membership.role, ())) if membership else []
+    # The capabilities' descriptions in the user's language, in the table's order (not their codes).
+    held = ROLE_CAPABILITIES.get(membership.role, ()) if membership else ()
+    capabilities = [capability.label for capability in Capability if capability in held]
     return render(request, "portal/home.html", {"role_capabilities": capabilities})
 
 

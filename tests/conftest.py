@@ -24,6 +24,11 @@ def pytest_runtest_setup(item):
         missing.append("PostgreSQL (DATABASE_URL)")
     if item.get_closest_marker("worker") and not broker:
         missing.append("a Celery broker (CELERY_BROKER_URL)")
+    if item.get_closest_marker("e2e"):
+        from tests.e2e.conftest import e2e_missing
+
+        if e2e_missing():
+            missing.append(e2e_missing())
     if missing:
         reason = "needs " + " and ".join(missing)
         if REQUIRE_SERVICES:

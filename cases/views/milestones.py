@@ -11,7 +11,7 @@ from icalendar import Calendar, Event
 
 from audit.services import audit_record
 from cases.forms import MilestoneAddForm, MilestoneUpdateForm
-from cases.models import CalendarFeed, Milestone
+from cases.models import CalendarFeed, Milestone, MilestoneKind
 from cases.selectors import case_get_for_user, cases_with_next_milestone, milestones_for_calendar
 from cases.services import (
     calendar_feed_create,
@@ -85,6 +85,8 @@ def milestone_update_view(request: HttpRequest, uuid, milestone_uuid) -> HttpRes
 @require_GET
 def upcoming_milestones_view(request: HttpRequest) -> HttpResponse:
     cases = cases_with_next_milestone(membership=request.membership)
+    for case in cases:  # the milestone's name in the user's language, not its stored code
+        case.next_kind_label = MilestoneKind(case.next_kind).label
     audit_record(action="case.list", request=request, details={"view": "milestones", "total": len(cases)})
     return render(request, "cases/milestones.html", {"cases": cases, "today": timezone.localdate()})
 

@@ -10,10 +10,11 @@ import io
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -61,6 +62,7 @@ def selector_import_create(
         reason=reason.strip()[:500],
         content_encrypted=encrypt_str(text),
         file_name=file_name[:200],
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         total_rows=rows,
     )
     audit_record(
@@ -112,6 +114,11 @@ def _parse(text: str) -> tuple[list[SelectorItem], list[dict]]:
 
 def selector_import_run(*, job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("case", "membership__organisation", "membership__user").get(pk=job_id)
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _run(job)
+
+
+def _run(job: ImportJob) -> ImportJob:
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return job
     membership: Membership = job.membership

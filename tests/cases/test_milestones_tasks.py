@@ -118,7 +118,7 @@ def test_prosecutor_view_lists_next_milestone_soonest_first(world, new_case, pro
     )
     html = client_for(prosecutor).get("/cases/milestones/").content.decode()
     assert html.index(second.reference) < html.index(first.reference)
-    assert "charges_filed" in html
+    assert "Charges filed" in html and "charges_filed" not in html  # named in words, not the stored code
 
 
 def test_calendar_feed_excludes_red_and_operational(world, new_case):

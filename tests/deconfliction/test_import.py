@@ -52,6 +52,18 @@ def test_a_nul_in_a_row_is_reported_not_a_crash(desks, case_of):
 
 
 @pytest.mark.django_db
+def test_refused_rows_are_explained_in_the_uploaders_language(desks, case_of):
+    from django.utils import translation
+
+    access = access_for(desks["user_nl"], case_of(desks["user_nl"]))
+    with translation.override("nl"):
+        job = selector_import_create(access=access, file_name="x.csv", data=b"vingerafdruk,abc\n", reason="x")
+    with translation.override("en"):  # the worker's own language does not matter
+        job = selector_import_run(job_id=job.pk)
+    assert job.errors == [{"line": 1, "reason": "Onbekende soort vingerafdruk."}]
+
+
+@pytest.mark.django_db
 def test_bad_files_are_refused_and_nothing_is_queued(desks, case_of):
     from django.core.exceptions import ValidationError
 
