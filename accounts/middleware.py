@@ -19,6 +19,9 @@ from portal.exemptions import (
 
 SESSION_AUTH_AT = "auth_at"
 SESSION_SEEN_AT = "seen_at"
+# Last activity is written at most once a minute: the 30-minute idle timeout needs no finer
+# clock, and writing it on every request made every page save the session (one more write).
+SEEN_AT_PRECISION = 60
 # Requests that carry this header (the notification bell, progress bars) are background
 # polling: they are served, but they do not count as activity for the idle timeout.
 BACKGROUND_HEADER = "HTTP_X_PORTAL_BACKGROUND"
@@ -57,7 +60,7 @@ class SessionTimeoutMiddleware:
             if now - seen_at > settings.SESSION_IDLE_TIMEOUT or now - auth_at > settings.SESSION_ABSOLUTE_TIMEOUT:
                 logout(request)
                 request.session_expired = True
-            elif not is_background(request):
+            elif not is_background(request) and now - seen_at >= SEEN_AT_PRECISION:
                 request.session[SESSION_SEEN_AT] = now
         return self.get_response(request)
 

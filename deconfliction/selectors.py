@@ -5,6 +5,7 @@ its deconfliction contact, when the other side registered, the shared status and
 The other case's reference, title and raw value never leave its own organisation.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Case as SqlCase
@@ -16,7 +17,7 @@ from audit.services import Result, audit_record
 from cases.selectors import CaseAccess, cases_visible_to
 from deconfliction.models import Hit, Operation, OperationConflict, Selector
 from partners.models import Membership, Organisation
-from partners.roles import Capability
+from partners.roles import Capability, Role, role_can
 from partners.selectors import members_with_capability
 from portal.utils.crypto import DecryptionError, decrypt_str
 
@@ -26,6 +27,18 @@ SELECTOR_PAGE = 500  # the newest selectors of a case on its page; imports can a
 def hit_handlers(organisation: Organisation):
     """The members of an organisation whose role handles deconfliction hits (they are told)."""
     return members_with_capability(organisation=organisation, capability=Capability.HANDLE_HITS)
+
+
+def hit_handlers_by_organisation(*, organisation_ids) -> dict[int, list]:
+    """hit_handlers for many organisations in one query: {organisation id: [users]}."""
+    roles = [role for role in Role.values if role_can(role, Capability.HANDLE_HITS)]
+    memberships = Membership.objects.filter(
+        organisation_id__in=organisation_ids, active=True, role__in=roles, user__is_active=True
+    ).select_related("user")
+    handlers: dict[int, list] = defaultdict(list)
+    for membership in memberships:
+        handlers[membership.organisation_id].append(membership.user)
+    return handlers
 
 
 def selector_raw_value(*, selector: Selector, membership: Membership) -> str | None:

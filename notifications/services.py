@@ -34,18 +34,34 @@ def notify(*, users, kind: str, subject: str, body: str) -> list[Notification]:
 
     Texts carry references and the kind of event only, never case content.
     """
-    recipients = {u.pk: u for u in users if u.is_active and not u.is_service_account}
-    if not recipients:
+    return notify_each(kind=kind, notices=[(users, subject, body)])
+
+
+def notify_each(*, kind: str, notices: list[tuple[list, str, str]]) -> list[Notification]:
+    """Several notices of one kind, each ``(users, subject, body)``, with one preference query
+    and one insert: a registration that raises hits with 300 organisations tells each of them
+    without 300 round trips."""
+    prepared = [
+        ({u.pk: u for u in users if u.is_active and not u.is_service_account}, subject, body)
+        for users, subject, body in notices
+    ]
+    everyone = {user_id for recipients, _subject, _body in prepared for user_id in recipients}
+    if not everyone:
         return []
-    chosen = dict(Preference.objects.filter(user_id__in=recipients, kind=kind).values_list("user_id", "channel"))
+    chosen = dict(Preference.objects.filter(user_id__in=everyone, kind=kind).values_list("user_id", "channel"))
     rows = []
-    for user_id in sorted(recipients):
-        channel = Channel.IMMEDIATE if kind in ALWAYS_IMMEDIATE else chosen.get(user_id, Channel.IMMEDIATE)
-        rows.append(
-            Notification(
-                user_id=user_id, kind=kind, subject=subject[:200], body=body[:2000], email=_EMAIL_FOR_CHANNEL[channel]
+    for recipients, subject, body in prepared:
+        for user_id in sorted(recipients):
+            channel = Channel.IMMEDIATE if kind in ALWAYS_IMMEDIATE else chosen.get(user_id, Channel.IMMEDIATE)
+            rows.append(
+                Notification(
+                    user_id=user_id,
+                    kind=kind,
+                    subject=subject[:200],
+                    body=body[:2000],
+                    email=_EMAIL_FOR_CHANNEL[channel],
+                )
             )
-        )
     Notification.objects.bulk_create(rows)
     pending = [n.pk for n in rows if n.email == Notification.Email.PENDING]
     if pending:

@@ -9,7 +9,9 @@ def active_membership(request):
         return {"active_membership": None, "switchable_memberships": [], "capabilities": frozenset()}
     return {
         "active_membership": membership,
-        # Lazy: evaluated only by templates that show the switcher.
-        "switchable_memberships": memberships_active_for_user(user=user),
+        # The middleware's list when it ran (no second query); otherwise lazy, evaluated only
+        # by templates that show the switcher.
+        "switchable_memberships": getattr(request, "active_memberships", None)
+        or memberships_active_for_user(user=user),
         "capabilities": ROLE_CAPABILITIES.get(membership.role, frozenset()),
     }

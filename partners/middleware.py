@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from accounts.middleware import redirect_to_login
-from partners.selectors import membership_active_get
+from partners.selectors import memberships_for_session
 from partners.services import ACTIVE_MEMBERSHIP_SESSION_KEY
 
 
@@ -22,7 +22,7 @@ class ActiveMembershipMiddleware:
         request.membership = None
         user = request.user
         if user.is_authenticated and user.is_verified():
-            membership = membership_active_get(
+            membership, request.active_memberships = memberships_for_session(
                 user=user, membership_id=request.session.get(ACTIVE_MEMBERSHIP_SESSION_KEY)
             )
             if membership is None and not user.is_platform_operator:

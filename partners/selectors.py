@@ -1,5 +1,6 @@
 """Reads for organisations and memberships."""
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -17,12 +18,15 @@ def memberships_active_for_user(*, user: User) -> QuerySet[Membership]:
 
 def membership_active_get(*, user: User, membership_id: int | None) -> Membership | None:
     """The membership the session acts for, or the user's first one when that is gone."""
-    memberships = memberships_active_for_user(user=user)
-    if membership_id is not None:
-        chosen = memberships.filter(pk=membership_id).first()
-        if chosen is not None:
-            return chosen
-    return memberships.first()
+    return memberships_for_session(user=user, membership_id=membership_id)[0]
+
+
+def memberships_for_session(*, user: User, membership_id: int | None) -> tuple[Membership | None, list[Membership]]:
+    """The membership the session acts for and all the user's active ones (for the switcher),
+    from one query: a user holds a handful, and every page needs both."""
+    memberships = list(memberships_active_for_user(user=user))
+    chosen = next((m for m in memberships if m.pk == membership_id), None)
+    return chosen or (memberships[0] if memberships else None), memberships
 
 
 def members_of_organisation(*, organisation: Organisation) -> QuerySet[Membership]:
@@ -57,3 +61,20 @@ def members_with_capability(*, organisation: Organisation, capability: str) -> Q
         memberships__active=True,
         memberships__role__in=roles,
     ).distinct()
+
+
+ORGANISATION_CHOICES_CACHE_KEY = "partners:organisation-choices"
+
+
+def organisation_choices() -> list[tuple[str, str]]:
+    """(uuid, name) of every active organisation, by name, for filter forms.
+
+    Every case list page shows it, and at European scale there are thousands: it is cached
+    for a minute and dropped when an organisation is created (partners.services).
+    """
+    choices = cache.get(ORGANISATION_CHOICES_CACHE_KEY)
+    if choices is None:
+        rows = Organisation.objects.filter(active=True).order_by("name").values_list("uuid", "name")
+        choices = [(str(uuid), name) for uuid, name in rows]
+        cache.set(ORGANISATION_CHOICES_CACHE_KEY, choices, 60)
+    return choices

@@ -5,6 +5,7 @@ hold an active membership of it. Every write here keeps that true in the same tr
 """
 
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -16,6 +17,7 @@ from audit.services import audit_record
 from cases.services import case_shares_lapse_for_membership
 from partners.models import Membership, Organisation, OrganisationKind
 from partners.roles import Role
+from partners.selectors import ORGANISATION_CHOICES_CACHE_KEY
 
 ACTIVE_MEMBERSHIP_SESSION_KEY = "active_membership"
 
@@ -62,6 +64,7 @@ def organisation_create(
         obj=organisation,
         details={"short_code": short_code, "kind": kind},
     )
+    transaction.on_commit(lambda: cache.delete(ORGANISATION_CHOICES_CACHE_KEY))
     return organisation
 
 
