@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format migrate demo messages screenshots clean
+.PHONY: run test lint format migrate demo messages screenshots clean mutants
 
 $(VENV)/.installed-runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is required"'
@@ -28,6 +28,11 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make mutants: remove each SECURITY.md protection in a throw-away copy and watch its test fail
+## (PostgreSQL on 127.0.0.1, database portal_mut; Redis db 13 for line 26). Not part of make test.
+mutants: $(VENV)/.installed-dev
+	$(PY) -m tests.security.mutations $(MUTANTS_ARGS)
 
 ## make screenshots: the browser tests, keeping pictures of the main pages in docs/screenshots/
 ## (needs chromium at /usr/bin/chromium; fonts-noto-color-emoji for the notification bell).

@@ -41,6 +41,15 @@ def test_sec_29_admin_needs_second_factor():
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/verify/"
+    # Defence in depth: the admin site refuses a password-only session even without the middleware.
+    from django.test import RequestFactory
+
+    from portal.admin import admin_site
+
+    request = RequestFactory().get("/admin/")
+    request.user = staff
+    staff.is_verified = lambda: False  # what django-otp's middleware sets for a password-only session
+    assert not admin_site.has_permission(request)
 
 
 def test_sec_29_service_account_has_no_interactive_login():

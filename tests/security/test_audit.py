@@ -1,5 +1,6 @@
 """SECURITY.md lines 19-21: the audit trail (foundation part: sign-in, membership, refusals)."""
 
+import contextlib
 import threading
 
 import pytest
@@ -166,6 +167,44 @@ def test_sec_20_concurrent_writers_do_not_fork_a_chain():
         t.join()
     assert errors == []
     assert AuditEvent.objects.filter(action__startswith="test.concurrent.").count() == 150
+    assert audit_chain_verify() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sec_20_two_writers_meeting_at_the_same_head_do_not_fork_a_chain(monkeypatch):
+    """Deterministic, unlike the stress test above: each writer waits (up to a second) for the
+    other right after reading the chain head. With the head locked the second writer cannot get
+    there, so they never meet; without the lock both hold the same head and one append fails."""
+    actor = UserFactory()
+    audit_record(action="test.first", actor=actor)  # the chain head exists and is committed
+    meet = threading.Barrier(2, timeout=1)
+    read_head = audit_services._locked_head
+
+    def head_then_wait(chain):
+        head = read_head(chain)
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other never came: locked out
+            meet.wait()
+        return head
+
+    monkeypatch.setattr(audit_services, "_locked_head", head_then_wait)
+    errors: list[BaseException] = []
+
+    def writer():
+        try:
+            audit_record(action="test.meet", actor=actor)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert AuditEvent.objects.filter(action="test.meet").count() == 2
     assert audit_chain_verify() == []
 
 

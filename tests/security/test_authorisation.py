@@ -44,6 +44,7 @@ def test_sec_16_tlp_rules_at_share_export_and_calendar(world, new_case):
         (red, {"organisation": world.partner}),
         (strict, {"organisation": world.partner}),
         (strict, {"membership": world.ngo_worker.memberships.get()}),
+        (red, {"membership": world.ngo_worker.memberships.get()}),  # only the NGO rule refuses this one
     ):
         with pytest.raises(ValidationError) as refused:
             case_share(access=access_for(world.liaison, case), level=AccessLevel.VIEW, reason="x", **target)
@@ -61,8 +62,11 @@ def test_sec_16_tlp_rules_at_share_export_and_calendar(world, new_case):
     )
     assert red.reference not in feed.content.decode()
     assert Calendar.from_ical(feed.content) is not None
-    # Access follows the active organisation only.
+    # Access follows the active organisation only (GREEN: no TLP rule hides it from the NGO side).
     assert client_for(world.dual, world.ngo).get(f"/cases/{strict.uuid}/").status_code == 404
+    green = new_case(TLP.GREEN, title="Green one")
+    assert client_for(world.dual, world.lead).get(f"/cases/{green.uuid}/").status_code == 200
+    assert client_for(world.dual, world.ngo).get(f"/cases/{green.uuid}/").status_code == 404
 
 
 def test_sec_17_other_side_never_sees_case_or_raw_value_after_a_hit(desks, case_of):
@@ -95,6 +99,13 @@ def test_sec_17_other_side_never_sees_case_or_raw_value_after_a_hit(desks, case_
 
 
 def test_sec_33_cross_border_share_needs_legal_basis_and_second_approver(world, shared_case):
+    with pytest.raises(ValidationError, match="legal basis"):
+        case_share(
+            access=access_for(world.liaison, shared_case),
+            organisation=world.foreign,
+            level=AccessLevel.VIEW,
+            reason="x",
+        )
     share = case_share(
         access=access_for(world.liaison, shared_case),
         organisation=world.foreign,

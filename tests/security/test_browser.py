@@ -48,6 +48,10 @@ def test_sec_23_post_without_csrf_token_rejected(member):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/accounts/login/", {"username": member.email, "password": "x"})
     assert response.status_code == 403
+    # A view without its own @csrf_protect: only the middleware stands in the way.
+    verified = login_verified(Client(enforce_csrf_checks=True), member)
+    response = verified.post("/accounts/security/", {"action": "time_zone", "time_zone": "UTC"})
+    assert response.status_code == 403
 
 
 def test_sec_23_no_asset_from_another_origin(member):

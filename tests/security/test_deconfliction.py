@@ -1,6 +1,7 @@
 """SECURITY.md lines 28, 30, 31 and 32 (selectors and cases; audit segments follow with the
 retention of the audit log)."""
 
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -46,14 +47,67 @@ def test_sec_28_concurrent_registration_produces_the_hit_for_both(desks, case_of
     assert hit.selectors.count() == 2
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sec_28_registrations_meeting_before_the_lookup_still_produce_the_hit(desks, case_of, monkeypatch):
+    """Deterministic, unlike the race above: each registration waits (up to a second) for the
+    other just before it looks for other holders. With the digest locked the second one cannot
+    get there, so they never meet; without the lock neither sees the other and no hit is raised."""
+    from deconfliction.services import registration
+
+    accesses = [
+        access_for(desks["user_nl"], case_of(desks["user_nl"])),
+        access_for(desks["user_be"], case_of(desks["user_be"])),
+    ]
+    meet = threading.Barrier(2, timeout=1)
+    raise_hits = registration._raise_hits
+
+    def wait_then_raise_hits(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other never came: locked out
+            meet.wait()
+        return raise_hits(**kwargs)
+
+    monkeypatch.setattr(registration, "_raise_hits", wait_then_raise_hits)
+    errors: list[BaseException] = []
+
+    def run(access):
+        try:
+            selector_register(access=access, kind="email", value="meet@example.org", reason="race")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in accesses]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    hit = Hit.objects.get()
+    assert {hit.organisation_a, hit.organisation_b} == {desks["nl"], desks["be"]}
+
+
 def test_sec_30_registration_is_limited_by_kind_rate_and_flagged(desks, case_of, settings):
-    from django.core.exceptions import ValidationError
+    from django.core.exceptions import PermissionDenied, ValidationError
 
     from deconfliction.models import VolumeFlag
     from deconfliction.services import ALLOWED_KINDS, SelectorItem, selectors_register_batch
 
     assert ALLOWED_KINDS.get("ministry") is None and ALLOWED_KINDS.get("industry") is None
     assert ALLOWED_KINDS["ngo"] == {"url", "domain", "file_hash"}
+    # The service applies the table: a ministry member with every case right still cannot register.
+    from cases.selectors import CaseAccess
+    from partners.models import Membership
+    from partners.roles import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    ministry = MembershipFactory(user=UserFactory(), organisation=desks["ministry"], role=Role.INVESTIGATOR)
+    ministry = Membership.objects.select_related("organisation").get(pk=ministry.pk)
+    rights = frozenset({"view_case", "contribute_case"})
+    as_ministry = CaseAccess(case=case_of(desks["user_nl"]), membership=ministry, permissions=rights)
+    with pytest.raises(PermissionDenied, match="do not register"):
+        selector_register(access=as_ministry, kind="url", value="https://example.com/", reason="x")
     settings.SELECTOR_RATE_USER_PER_HOUR, settings.SELECTOR_FLAG_USER_PER_HOUR = 3, 2
     access = access_for(desks["user_nl"], case_of(desks["user_nl"]))
     selectors_register_batch(

@@ -14,6 +14,7 @@ from django.test import Client
 
 from accounts.middleware import SESSION_AUTH_AT, SESSION_SEEN_AT
 from partners.models import Membership
+from partners.services import membership_end
 from tests.conftest import login_password_only, login_verified, totp_for
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,17 @@ def test_sec_12_removing_last_membership_ends_session(member, org_admin):
     assert client.get("/")["Location"].startswith("/accounts/login/")
     member.refresh_from_db()
     assert member.is_active is False
+
+
+def test_sec_12_ending_the_last_membership_ends_session_even_without_disabling(member):
+    """The membership middleware ends the session by itself, not only through the disabled
+    account: memberships also end without the account being disabled (membership_end)."""
+    client = login_verified(Client(), member)
+    assert client.get("/").status_code == 200
+    membership_end(membership=Membership.objects.get(user=member), by=None)
+    member.refresh_from_db()
+    assert member.is_active is True
+    assert client.get("/")["Location"].startswith("/accounts/login/")
 
 
 PRODUCTION_ENV = {
