@@ -8,9 +8,11 @@ open transaction, so a later rollback can never swallow the record of a refusal.
 
 import logging
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -144,6 +146,54 @@ def audit_record_many(*, action: str, objs: list, organisation: Any = None, deta
         AuditEvent.objects.bulk_create(events)
         AuditChainHead.objects.filter(chain=chain).update(seq=seq, hash=prev_hash)
     return events
+
+
+def audit_purge_expired() -> int:
+    """The retention job: each chain's events older than ``AUDIT_RETENTION_DAYS``."""
+    return audit_purge_before(cutoff=timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS))
+
+
+def audit_purge_before(*, cutoff: datetime) -> int:
+    """Delete, per chain, the sealed prefix of events created before ``cutoff``.
+
+    Only a whole prefix goes: events are appended in time order under the chain's head lock, so
+    everything up to the newest old event is old too. The head's base then moves to that event,
+    so the first remaining event still links to it and ``audit_verify`` keeps passing. On
+    PostgreSQL the append-only trigger lets the DELETE through only for this transaction
+    (``SET LOCAL``). Each purge is itself recorded, so a gap in the trail is always explained.
+    """
+    total = 0
+    for chain in range(AUDIT_CHAINS):
+        with transaction.atomic():
+            if not AuditChainHead.objects.select_for_update().filter(chain=chain).exists():
+                continue
+            last = (
+                AuditEvent.objects.filter(chain=chain, created_at__lt=cutoff)
+                .order_by("-seq")
+                .values("seq", "hash")
+                .first()
+            )
+            if last is None:
+                continue
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SET LOCAL portal.audit_purge = 'on'")
+                cursor.execute(
+                    f"DELETE FROM {AuditEvent._meta.db_table} WHERE chain = %s AND seq <= %s",  # noqa: S608 - table name from the model
+                    [chain, last["seq"]],
+                )
+                purged = cursor.rowcount
+                if connection.vendor == "postgresql":
+                    # SET LOCAL lasts until the outermost transaction ends; when called inside
+                    # one, close the door again at once rather than at its commit.
+                    cursor.execute("SET LOCAL portal.audit_purge = 'off'")
+            AuditChainHead.objects.filter(chain=chain).update(base_seq=last["seq"], base_hash=last["hash"])
+        total += purged
+        audit_record(
+            action="audit.purge",
+            details={"chain": chain, "through_seq": last["seq"], "events": purged, "before": cutoff.isoformat()},
+        )
+    return total
 
 
 def audit_chain_check() -> list[str]:

@@ -370,6 +370,7 @@ CELERY_BEAT_SCHEDULE = {
     "actionplan-refresh-indicators": {"task": "actionplan.refresh_indicators", "schedule": crontab(hour=4, minute=0)},
     "actionplan-remind-updates": {"task": "actionplan.remind_updates", "schedule": crontab(hour=7, minute=0)},
     "cases-purge-retained": {"task": "cases.purge_retained", "schedule": crontab(hour=3, minute=30)},
+    "audit-purge-expired": {"task": "audit.purge_expired", "schedule": crontab(hour=3, minute=45)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": crontab(minute="*/2")},
     "notifications-daily-digest": {"task": "notifications.send_digests", "schedule": crontab(hour=6, minute=30)},
     "cases-send-reminders": {"task": "cases.send_reminders", "schedule": crontab(hour=6, minute=0)},
@@ -444,6 +445,9 @@ SELECTOR_FLAG_USER_PER_HOUR = env_int("SELECTOR_FLAG_USER_PER_HOUR", 2000, minim
 
 # --- Retention ---------------------------------------------------------------------------
 CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 5 * 365, minimum=1)
+# Audit events outlive the cases they record by a year, so the trail of a purged case's last
+# year stays; at least a year in any case (CJIS 5.4.7).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365, minimum=365)
 
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {

@@ -811,6 +811,22 @@ MUTANTS: list[Mutant] = [
         ".update(raw_purged_at=now)",
         (DECONF + "test_sec_32_retention_removes_closed_cases_and_expired_raw_values",),
     ),
+    Mutant(
+        32,
+        "The audit purge deletes old events but leaves the chain's base where it was.",
+        "audit/services.py",
+        '            AuditChainHead.objects.filter(chain=chain).update(base_seq=last["seq"], base_hash=last["hash"])\n',
+        "",
+        (AUDIT + "test_sec_32_old_audit_segments_are_purged_and_the_chain_still_verifies",),
+    ),
+    Mutant(
+        32,
+        "The audit purge leaves the append-only trigger open for the rest of the transaction.",
+        "audit/services.py",
+        """                    cursor.execute("SET LOCAL portal.audit_purge = 'off'")\n""",
+        "                    pass\n",
+        (AUDIT + "test_sec_32_purge_does_not_open_the_trigger_for_anything_else",),
+    ),
     # --- 33. Cross-border shares: legal basis and a second approver --------------------------
     Mutant(
         33,

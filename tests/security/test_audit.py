@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from audit import services as audit_services
 from audit.models import AppendOnlyError, AuditEvent
@@ -223,3 +224,42 @@ def test_sec_21_no_audit_event_means_no_action(organisation, org_admin, monkeypa
 def test_sec_21_refusals_cannot_be_written_inside_a_transaction_that_may_roll_back():
     with pytest.raises(RuntimeError), transaction.atomic():
         audit_record(action="test.refused", result="denied", durable=True)
+
+
+def test_sec_32_old_audit_segments_are_purged_and_the_chain_still_verifies():
+    old = _one_actor_chain(3)
+    system_old = audit_record(action="test.system")
+    cutoff = timezone.now()
+    recent = _one_actor_chain(1)[0]
+    recent_same_chain = audit_record(action="test.recent")  # the system chain, like system_old
+
+    purged = audit_services.audit_purge_before(cutoff=cutoff)
+
+    assert purged >= 4
+    assert not AuditEvent.objects.filter(pk__in=[e.pk for e in (*old, system_old)]).exists()
+    assert AuditEvent.objects.filter(pk__in=[recent.pk, recent_same_chain.pk]).count() == 2
+    assert audit_chain_verify() == []
+    # The purge explains the gap it leaves, and appending afterwards still links.
+    record = AuditEvent.objects.filter(action="audit.purge").order_by("pk").first()
+    assert record.details["through_seq"] >= 1 and record.details["events"] >= 1
+    audit_record(action="test.after")
+    assert audit_chain_verify() == []
+    # Nothing after the cutoff goes when the job runs again.
+    assert audit_services.audit_purge_before(cutoff=cutoff) == 0
+
+
+@pytest.mark.postgres
+def test_sec_32_purge_does_not_open_the_trigger_for_anything_else():
+    audit_record(action="test.old")
+    audit_services.audit_purge_before(cutoff=timezone.now())
+    event = audit_record(action="test.kept")
+    with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_sec_32_retention_job_keeps_what_is_younger_than_the_setting(settings):
+    settings.AUDIT_RETENTION_DAYS = 365
+    event = audit_record(action="test.young")
+    assert audit_services.audit_purge_expired() == 0
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
