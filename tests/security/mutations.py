@@ -681,6 +681,24 @@ MUTANTS: list[Mutant] = [
         (FAULTS + "test_sec_26_worker_killed_mid_send_runs_again_and_delivers_once",),
         worker=True,
     ),
+    Mutant(
+        26,
+        "The delivery task is acknowledged on receipt instead of after it ran (acks late off).",
+        "notifications/tasks.py",
+        "    acks_late=True,\n",
+        "    acks_late=False,\n",
+        (FAULTS + "test_sec_26_worker_killed_mid_send_runs_again_and_delivers_once",),
+        worker=True,
+    ),
+    Mutant(
+        26,
+        "A task whose pool child died is recorded as failed instead of handed back (reject on worker lost off).",
+        "notifications/tasks.py",
+        "    reject_on_worker_lost=True,\n",
+        "    reject_on_worker_lost=False,\n",
+        (FAULTS + "test_sec_26_pool_child_killed_mid_send_is_handed_back_and_delivered_once",),
+        worker=True,
+    ),
     # --- 27. Database unreachable: a clear 503 ---------------------------------------------
     Mutant(
         27,

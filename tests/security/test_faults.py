@@ -18,7 +18,7 @@ from notifications.models import Kind, Notification
 from notifications.services import notify
 from tests.cases.conftest import access_for, client_for
 from tests.smtp import message_ids as _message_ids
-from tests.worker import celery_worker, wait_for
+from tests.worker import celery_worker, kill_worker, pool_child_pid, wait_for
 
 
 def _notify(user) -> Notification:
@@ -57,17 +57,36 @@ def test_sec_25_bad_input_gets_a_clear_error_and_changes_nothing(world, new_case
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_sec_26_worker_killed_mid_send_runs_again_and_delivers_once(member, smtp):
+    # The prefork pool, as in production: its parent would acknowledge an early-ack task on
+    # receipt, so only acks_late keeps the message on the broker when the machine dies.
     recorder = smtp(hold_first_seconds=8)
-    with celery_worker(env={"EMAIL_URL": recorder.url}, visibility_timeout=5) as worker:
+    with celery_worker(env={"EMAIL_URL": recorder.url}, visibility_timeout=5, pool="prefork") as worker:
         row = _notify(member)
         wait_for(lambda: recorder.started)  # the worker is in the middle of sending
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
+        kill_worker(worker)
     assert recorder.messages == []  # the killed send was never accepted
     # Redis hands an unacknowledged task to another worker once its visibility timeout (5 s
     # here, an hour in production) has passed: start the new worker after that.
     time.sleep(6)
     with celery_worker(env={"EMAIL_URL": recorder.url}, visibility_timeout=5):
+        wait_for(lambda: Notification.objects.filter(pk=row.pk, email="sent").exists(), timeout=40)
+        time.sleep(2)
+    assert _message_ids(recorder) == [row.message_id]
+
+
+@pytest.mark.postgres
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_sec_26_pool_child_killed_mid_send_is_handed_back_and_delivered_once(member, smtp):
+    # The parent lives on and sees its child die: task_reject_on_worker_lost hands the message
+    # back to the broker instead of recording a failure, and the same worker sends it again.
+    recorder = smtp(hold_first_seconds=8)
+    with celery_worker(env={"EMAIL_URL": recorder.url}, visibility_timeout=60, pool="prefork") as worker:
+        row = _notify(member)
+        wait_for(lambda: recorder.started)
+        child = pool_child_pid(worker)
+        os.kill(child, signal.SIGKILL)
+        # Well inside the 60 s visibility timeout: this is the rejection, not a redelivery.
         wait_for(lambda: Notification.objects.filter(pk=row.pk, email="sent").exists(), timeout=40)
         time.sleep(2)
     assert _message_ids(recorder) == [row.message_id]
