@@ -113,6 +113,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             organisation=token.membership.organisation,
             obj=token,
             details={"method": request.method, "path": request.path[:200]},
+            # On a read the event waits for the gateway's case.view and shares its commit and
+            # chain lock (both events are this actor's, on one chain); a change writes it now,
+            # before the change can happen.
+            defer=request.method in permissions.SAFE_METHODS,
         )
         return token.user, token
 

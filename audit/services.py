@@ -43,16 +43,30 @@ def _locked_head(chain: int) -> AuditChainHead:
     return AuditChainHead.objects.select_for_update().get(chain=chain)
 
 
-def _append(**fields: Any) -> AuditEvent:
-    chain = _chain_for(fields["actor_id"])
-    head = _locked_head(chain)
-    created_at = timezone.now()
-    seq = head.seq + 1
-    digest = event_hash(prev_hash=head.hash, chain=chain, seq=seq, created_at=created_at, **fields)
-    event = AuditEvent.objects.create(
-        chain=chain, seq=seq, created_at=created_at, prev_hash=head.hash, hash=digest, **fields
-    )
-    AuditChainHead.objects.filter(chain=chain).update(seq=seq, hash=digest)
+def _append(*, earlier: list[dict] = (), **fields: Any) -> AuditEvent:
+    # ``earlier``: events a request deferred (see ``audit_record``), written first, under the same
+    # head lock and with one insert and one head update when they share the chain, as the events
+    # of one actor do. Heads are locked in chain order, so two writers cannot deadlock.
+    rows = [*earlier, fields]
+    by_chain: dict[int, list[dict]] = {}
+    for row in rows:
+        by_chain.setdefault(_chain_for(row["actor_id"]), []).append(row)
+    event = None
+    for chain in sorted(by_chain):
+        head = _locked_head(chain)
+        seq, prev_hash, events = head.seq, head.hash, []
+        for row in by_chain[chain]:
+            seq += 1
+            created_at = timezone.now()
+            digest = event_hash(prev_hash=prev_hash, chain=chain, seq=seq, created_at=created_at, **row)
+            events.append(
+                AuditEvent(chain=chain, seq=seq, created_at=created_at, prev_hash=prev_hash, hash=digest, **row)
+            )
+            prev_hash = digest
+            if row is fields:
+                event = events[-1]
+        AuditEvent.objects.bulk_create(events)
+        AuditChainHead.objects.filter(chain=chain).update(seq=seq, hash=prev_hash)
     return event
 
 
@@ -76,11 +90,14 @@ def audit_record(
     object_id: str = "",
     details: dict | None = None,
     durable: bool = False,
-) -> AuditEvent:
+    defer: bool = False,
+) -> AuditEvent | None:
     """Append one audit event.
 
     ``actor`` and ``organisation`` default to the request's user and active organisation.
-    Pass ``durable=True`` for refused or failed actions (see the module docstring).
+    Pass ``durable=True`` for refused or failed actions (see the module docstring), and
+    ``defer=True`` for an event that may wait for the request's next one (a token's use on a
+    read: two events, one commit and one lock of the actor's chain per API request).
     """
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
@@ -101,8 +118,43 @@ def audit_record(
         "source_ip": client_ip(request),
         "details": safe_details,
     }
+    if defer:
+        # A bearer token's use on a read: held on the request and written with the request's
+        # next event (the gateway's case.view) in one transaction, or by PendingAuditMiddleware
+        # before the response leaves. Either way no response goes out without it (SECURITY.md 21).
+        _http_request(request).__dict__.setdefault(PENDING_ATTR, []).append(fields)
+        return None
+    pending = _pending(request) if durable or _outside_transaction() else []
     with transaction.atomic(durable=durable):
-        return _append(**fields)
+        event = _append(earlier=list(pending), **fields)
+    del pending[:]  # only once committed: after a failure the middleware still tries them
+    return event
+
+
+PENDING_ATTR = "_audit_pending"
+
+
+def _http_request(request: Any) -> Any:
+    return getattr(request, "_request", request)  # DRF's Request wraps the HttpRequest
+
+
+def _pending(request: Any) -> list[dict]:
+    return getattr(_http_request(request), PENDING_ATTR, []) if request is not None else []
+
+
+def _outside_transaction() -> bool:
+    # Deferred events join only a transaction of their own: inside a caller's transaction they
+    # could roll back with it. The test case's wrapping transaction does not count.
+    return all(block._from_testcase for block in connection.atomic_blocks)
+
+
+def audit_flush(request: Any) -> None:
+    """Write the events ``request`` deferred and nothing else wrote (PendingAuditMiddleware)."""
+    pending = _pending(request)
+    if pending:
+        with transaction.atomic():
+            _append(earlier=pending[:-1], **pending[-1])
+        del pending[:]
 
 
 def audit_record_many(*, action: str, objs: list, organisation: Any = None, details=None) -> list[AuditEvent]:

@@ -1,3 +1,5 @@
+import copy
+
 from rest_framework import serializers
 
 from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
@@ -40,6 +42,15 @@ class CaseSerializer(serializers.ModelSerializer):
             "permissions",
         ]
         read_only_fields = fields
+
+    def get_fields(self):
+        # DRF builds a ModelSerializer's fields from the model on every instance: half this
+        # serializer's time on the case detail API. They depend on the class only; each
+        # instance gets its own copies (as DRF does with declared fields), bound to it.
+        cls = type(self)
+        if "_built_fields" not in cls.__dict__:
+            cls._built_fields = super().get_fields()
+        return copy.deepcopy(cls._built_fields)
 
     def get_permissions(self, case) -> list[str]:
         access = self.context.get("access")

@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimeZoneMiddleware",
     "accounts.middleware.VerifiedSessionRequiredMiddleware",
     "partners.middleware.ActiveMembershipMiddleware",
+    "audit.middleware.PendingAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Axes last, as its documentation asks: it turns a lockout raised during authentication

@@ -38,6 +38,39 @@ def test_token_is_stored_as_sha256_and_shown_once(world, token_for):
     assert AuditEvent.objects.filter(action="api_token.use", actor_id=world.liaison.pk, result="success").exists()
 
 
+def test_a_token_read_writes_its_use_and_the_case_view_under_one_chain_lock(world, new_case, token_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = new_case(TLP.GREEN)
+    headers = bearer(token_for(world.liaison))
+    Client().get("/api/v1/organisations/", **headers)  # the first use records last_used_at
+    with CaptureQueriesContext(connection) as ctx:
+        assert Client().get(f"/api/v1/cases/{case.uuid}/", **headers).status_code == 200
+    view, use = AuditEvent.objects.order_by("-id")[:2]
+    assert (use.action, view.action) == ("api_token.use", "case.view")
+    assert use.actor_id == view.actor_id == world.liaison.pk and view.object_id == str(case.uuid)
+    assert (view.chain, view.seq, view.prev_hash) == (use.chain, use.seq + 1, use.hash)
+    assert sum("FOR UPDATE" in q["sql"] for q in ctx.captured_queries) == 1
+
+
+def test_a_token_read_that_audits_nothing_else_still_records_the_use(world, token_for, monkeypatch):
+    from audit import services as audit_services
+
+    headers = bearer(token_for(world.liaison))
+    before = AuditEvent.objects.filter(action="api_token.use").count()
+    assert Client().get("/api/v1/organisations/", **headers).status_code == 200
+    assert AuditEvent.objects.filter(action="api_token.use").count() == before + 1
+
+    def broken_append(**fields):
+        raise RuntimeError("audit store unavailable")
+
+    # SECURITY.md line 21: no response goes out when the deferred event cannot be written.
+    monkeypatch.setattr(audit_services, "_append", broken_append)
+    with pytest.raises(RuntimeError, match="audit store unavailable"):
+        Client().get("/api/v1/organisations/", **headers)
+
+
 @pytest.mark.parametrize("breakage", ["expired", "revoked", "disabled_user", "ended_membership", "wrong"])
 def test_dead_tokens_are_refused_at_once(world, token_for, breakage):
     secret = token_for(world.liaison)
