@@ -505,6 +505,14 @@ MUTANTS: list[Mutant] = [
         '    if "view_case" not in permissions:\n        dict(\n',
         ("tests/cases/test_access.py::test_lead_partner_and_outsider_on_the_detail_page",),
     ),
+    Mutant(
+        19,
+        "The middleware that writes a deferred token-use event is left out of the settings.",
+        "portal/settings/base.py",
+        '    "audit.middleware.PendingAuditMiddleware",\n',
+        "",
+        ("tests/api/test_api.py::test_a_token_read_that_audits_nothing_else_still_records_the_use",),
+    ),
     # --- 20. Append-only, hash-chained, verifiable, fork-free --------------------------------
     Mutant(
         20,
