@@ -43,31 +43,32 @@ def _locked_head(chain: int) -> AuditChainHead:
     return AuditChainHead.objects.select_for_update().get(chain=chain)
 
 
-def _append(*, earlier: list[dict] = (), **fields: Any) -> AuditEvent:
-    # ``earlier``: events a request deferred (see ``audit_record``), written first, under the same
-    # head lock and with one insert and one head update when they share the chain, as the events
-    # of one actor do. Heads are locked in chain order, so two writers cannot deadlock.
-    rows = [*earlier, fields]
-    by_chain: dict[int, list[dict]] = {}
-    for row in rows:
-        by_chain.setdefault(_chain_for(row["actor_id"]), []).append(row)
-    event = None
+def _append(rows: list[dict]) -> list[AuditEvent]:
+    """Append events (dicts of AuditEvent fields), returned in the order given.
+
+    Per chain one head lock, one insert and one head update however many rows: the events a
+    request deferred (see ``audit_record``) and the hits of a batch go in together. Heads are
+    locked in chain order, so two writers cannot deadlock.
+    """
+    by_chain: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_chain.setdefault(_chain_for(row["actor_id"]), []).append(index)
+    events: list[AuditEvent | None] = [None] * len(rows)
     for chain in sorted(by_chain):
         head = _locked_head(chain)
-        seq, prev_hash, events = head.seq, head.hash, []
-        for row in by_chain[chain]:
+        seq, prev_hash = head.seq, head.hash
+        for index in by_chain[chain]:
             seq += 1
             created_at = timezone.now()
+            row = rows[index]
             digest = event_hash(prev_hash=prev_hash, chain=chain, seq=seq, created_at=created_at, **row)
-            events.append(
-                AuditEvent(chain=chain, seq=seq, created_at=created_at, prev_hash=prev_hash, hash=digest, **row)
+            events[index] = AuditEvent(
+                chain=chain, seq=seq, created_at=created_at, prev_hash=prev_hash, hash=digest, **row
             )
             prev_hash = digest
-            if row is fields:
-                event = events[-1]
-        AuditEvent.objects.bulk_create(events)
+        AuditEvent.objects.bulk_create([events[index] for index in by_chain[chain]])
         AuditChainHead.objects.filter(chain=chain).update(seq=seq, hash=prev_hash)
-    return event
+    return events
 
 
 def _object_ref(obj: Any) -> tuple[str, str]:
@@ -126,7 +127,7 @@ def audit_record(
         return None
     pending = _pending(request) if durable or _outside_transaction() else []
     with transaction.atomic(durable=durable):
-        event = _append(earlier=list(pending), **fields)
+        event = _append([*pending, fields])[-1]
     del pending[:]  # only once committed: after a failure the middleware still tries them
     return event
 
@@ -153,7 +154,7 @@ def audit_flush(request: Any) -> None:
     pending = _pending(request)
     if pending:
         with transaction.atomic():
-            _append(earlier=pending[:-1], **pending[-1])
+            _append(pending)
         del pending[:]
 
 
@@ -184,20 +185,7 @@ def audit_record_many(*, action: str, objs: list, organisation: Any = None, deta
             }
         )
     with transaction.atomic():
-        chain = _chain_for(None)
-        head = _locked_head(chain)
-        seq, prev_hash, events = head.seq, head.hash, []
-        for fields in rows:
-            seq += 1
-            created_at = timezone.now()
-            digest = event_hash(prev_hash=prev_hash, chain=chain, seq=seq, created_at=created_at, **fields)
-            events.append(
-                AuditEvent(chain=chain, seq=seq, created_at=created_at, prev_hash=prev_hash, hash=digest, **fields)
-            )
-            prev_hash = digest
-        AuditEvent.objects.bulk_create(events)
-        AuditChainHead.objects.filter(chain=chain).update(seq=seq, hash=prev_hash)
-    return events
+        return _append(rows)
 
 
 def audit_purge_expired() -> int:

@@ -10,27 +10,17 @@ from kombu import pools
 from notifications.models import Kind, Notification
 from notifications.services import notify, outbox_sweep
 from portal.celery import app
+from tests.notifications.conftest import committed_notification
 from tests.smtp import message_ids as _message_ids
 from tests.worker import celery_worker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _notify(user) -> Notification:
-    with transaction.atomic():
-        [row] = notify(
-            users=[user],
-            kind=Kind.CASE_SHARED,
-            subject="Case NL-2026-000042 was shared with you",
-            body="Case NL-2026-000042 is now visible to you in the portal.",
-        )
-    return row
-
-
 def test_a_notification_is_delivered_exactly_once(member, smtp):
     recorder = smtp()
     with celery_worker(env={"EMAIL_URL": recorder.url}):
-        row = _notify(member)
+        row = committed_notification(member)
         wait_for(lambda: Notification.objects.filter(pk=row.pk, email="sent").exists())
         app.send_task("notifications.deliver", args=[row.pk])  # a duplicate delivery request
         time.sleep(3)
@@ -49,7 +39,7 @@ def test_broker_outage_leaves_the_event_committed_and_the_sweeper_delivers(membe
     good_url = app.conf.broker_url
     _use_broker("redis://127.0.0.1:1/0")  # nothing listens there: the broker is down
     try:
-        row = _notify(member)  # commits; enqueueing after commit fails and is only logged
+        row = committed_notification(member)  # commits; enqueueing after commit fails and is only logged
     finally:
         _use_broker(good_url)
     assert Notification.objects.get(pk=row.pk).email == "pending"

@@ -2,6 +2,7 @@
 
 import contextlib
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -210,7 +211,7 @@ def test_sec_20_two_writers_meeting_at_the_same_head_do_not_fork_a_chain(monkeyp
 
 
 def test_sec_21_no_audit_event_means_no_action(organisation, org_admin, monkeypatch):
-    def broken_append(**fields):
+    def broken_append(*args, **kwargs):
         raise RuntimeError("audit store unavailable")
 
     monkeypatch.setattr(audit_services, "_append", broken_append)
@@ -258,8 +259,14 @@ def test_sec_32_purge_does_not_open_the_trigger_for_anything_else():
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-def test_sec_32_retention_job_keeps_what_is_younger_than_the_setting(settings):
+def test_sec_32_retention_job_purges_by_the_setting(settings, monkeypatch):
     settings.AUDIT_RETENTION_DAYS = 365
     event = audit_record(action="test.young")
     assert audit_services.audit_purge_expired() == 0
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+    # A year and a day later the same event is past the setting and goes.
+    later = timezone.now() + timedelta(days=366)
+    monkeypatch.setattr(audit_services.timezone, "now", lambda: later)
+    assert audit_services.audit_purge_expired() >= 1
+    assert not AuditEvent.objects.filter(pk=event.pk).exists()
+    assert audit_chain_verify() == []

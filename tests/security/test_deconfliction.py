@@ -18,6 +18,29 @@ from tests.cases.conftest import access_for
 pytestmark = pytest.mark.django_db
 
 
+def _register_in_threads(accesses, value: str, before=None) -> list[BaseException]:
+    """Each access registers ``value`` in a thread of its own (a connection of its own); the
+    errors they raised, for the test to report."""
+    errors: list[BaseException] = []
+
+    def run(access):
+        try:
+            if before is not None:
+                before()
+            selector_register(access=access, kind="email", value=value, reason="race")
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(access,)) for access in accesses]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sec_28_concurrent_registration_produces_the_hit_for_both(desks, case_of):
@@ -25,22 +48,8 @@ def test_sec_28_concurrent_registration_produces_the_hit_for_both(desks, case_of
         access_for(desks["user_nl"], case_of(desks["user_nl"])),
         access_for(desks["user_be"], case_of(desks["user_be"])),
     ]
-    barrier, errors = threading.Barrier(2), []
-
-    def run(access):
-        try:
-            barrier.wait()
-            selector_register(access=access, kind="email", value="race@example.org", reason="race")
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in accesses]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    barrier = threading.Barrier(2)
+    errors = _register_in_threads(accesses, "race@example.org", before=barrier.wait)
     assert errors == []
     hit = Hit.objects.get()
     assert {hit.organisation_a, hit.organisation_b} == {desks["nl"], desks["be"]}
@@ -68,21 +77,7 @@ def test_sec_28_registrations_meeting_before_the_lookup_still_produce_the_hit(de
         return raise_hits(**kwargs)
 
     monkeypatch.setattr(registration, "_raise_hits", wait_then_raise_hits)
-    errors: list[BaseException] = []
-
-    def run(access):
-        try:
-            selector_register(access=access, kind="email", value="meet@example.org", reason="race")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in accesses]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = _register_in_threads(accesses, "meet@example.org")
     assert errors == []
     hit = Hit.objects.get()
     assert {hit.organisation_a, hit.organisation_b} == {desks["nl"], desks["be"]}

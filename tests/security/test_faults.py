@@ -9,27 +9,15 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 
 from cases.models import Case
 from deconfliction.models import ImportJob, Selector
 from deconfliction.services import selector_import_create, selector_import_run
-from notifications.models import Kind, Notification
-from notifications.services import notify
+from notifications.models import Notification
 from tests.cases.conftest import access_for, client_for
+from tests.notifications.conftest import committed_notification
 from tests.smtp import message_ids as _message_ids
 from tests.worker import celery_worker, kill_worker, pool_child_pid, wait_for
-
-
-def _notify(user) -> Notification:
-    with transaction.atomic():
-        [row] = notify(
-            users=[user],
-            kind=Kind.CASE_SHARED,
-            subject="Case NL-2026-000042 was shared with you",
-            body="Case NL-2026-000042 is now visible to you in the portal.",
-        )
-    return row
 
 
 @pytest.mark.django_db
@@ -61,7 +49,7 @@ def test_sec_26_worker_killed_mid_send_runs_again_and_delivers_once(member, smtp
     # receipt, so only acks_late keeps the message on the broker when the machine dies.
     recorder = smtp(hold_first_seconds=8)
     with celery_worker(env={"EMAIL_URL": recorder.url}, visibility_timeout=5, pool="prefork") as worker:
-        row = _notify(member)
+        row = committed_notification(member)
         wait_for(lambda: recorder.started)  # the worker is in the middle of sending
         kill_worker(worker)
     assert recorder.messages == []  # the killed send was never accepted
@@ -82,7 +70,7 @@ def test_sec_26_pool_child_killed_mid_send_is_handed_back_and_delivered_once(mem
     # back to the broker instead of recording a failure, and the same worker sends it again.
     recorder = smtp(hold_first_seconds=8)
     with celery_worker(env={"EMAIL_URL": recorder.url}, visibility_timeout=60, pool="prefork") as worker:
-        row = _notify(member)
+        row = committed_notification(member)
         wait_for(lambda: recorder.started)
         child = pool_child_pid(worker)
         os.kill(child, signal.SIGKILL)
