@@ -131,9 +131,14 @@ WITH perm AS (
 _COLUMNS = "c.id, c.uuid, c.reference, c.title, c.status, c.tlp, c.crime_type, c.opened_at, o.name"
 _RESTRICT = "NOT (%(restricted)s AND c.tlp IN ('AMBER+STRICT', 'RED'))"
 RAW_LIST_SQL = {
-    # Dense: walk cases newest first, keep those in the (hashed) grant sets; count the grants.
+    # Dense: walk cases newest first, keep those in the (hashed) grant sets; count the grants
+    # (the named grants only where the organisation does not hold the case: no union to hash).
     "dense": f"""{_PERM}
-SELECT {_COLUMNS}, (SELECT count(*) FROM ({_GRANTS} UNION {_NAMED}) v) AS total
+SELECT {_COLUMNS}, (SELECT count(*) FROM ({_GRANTS}) g) + (SELECT count(*) FROM ({_NAMED}
+      AND NOT EXISTS (SELECT 1 FROM cases_casegroupobjectpermission d
+        WHERE d.group_id = %(group)s AND d.permission_id = (SELECT id FROM perm)
+          AND d.content_object_id = u.content_object_id AND (d.expires_at IS NULL OR d.expires_at > now()))
+) n) AS total
 FROM cases_case c JOIN partners_organisation o ON o.id = c.lead_organisation_id
 WHERE (c.id IN ({_GRANTS}) OR c.id IN ({_NAMED})) AND {_RESTRICT}
 ORDER BY c.opened_at DESC, c.id DESC LIMIT %(limit)s""",

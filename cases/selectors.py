@@ -23,7 +23,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from audit.services import Result, audit_record
+from cases import listing
 from cases.constants import TLP
+from cases.listing import RESTRICTED_TLP
 from cases.models import Case, CaseGroupObjectPermission, CaseShare, CaseUserObjectPermission
 from partners.models import RESTRICTED_KINDS, Membership
 from partners.roles import Capability, role_can
@@ -34,7 +36,6 @@ ROLE_CAPABILITY_FOR = {
     "change_case": Capability.CHANGE_CASE,
     "share_case": Capability.SHARE_CASE,
 }
-RESTRICTED_TLP = (TLP.AMBER_STRICT, TLP.RED)
 
 
 def _permission_id(codename: str) -> Subquery:
@@ -127,40 +128,45 @@ class CasePage:
         return self.page > 1
 
 
-def _grant_ids_probe(group_ids: QuerySet, user_ids: QuerySet) -> tuple[list[int], int]:
-    """Up to SPARSE_LIMIT + 1 visible case ids and how many there are in all, in one query
-    over the grant tables (the ORM cannot put a window function over a union)."""
-    sql, params = group_ids.union(user_ids).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT content_object_id, COUNT(*) OVER () FROM ({sql}) visible LIMIT %s",  # noqa: S608 - ORM SQL
-            [*params, SPARSE_LIMIT + 1],
-        )
-        rows = cursor.fetchall()
-    return [row[0] for row in rows], (rows[0][1] if rows else 0)
-
-
 def case_list(*, membership: Membership | None, filters: CaseFilters, page: int = 1, per_page: int = 50) -> CasePage:
-    """One page of visible cases, newest first, with the total: two queries (probe with the
-    total, page), three with a filter or a TLP restriction (the count then needs the cases)."""
+    """One page of visible cases, newest first, with the total: one SQL statement
+    (``cases.listing``), two when the page asked for lies past the last one."""
     if membership is None:
         return CasePage(cases=[], total=0, page=1, per_page=per_page)
-    group_ids, user_ids = case_grant_ids(membership=membership)
-    probe, total = _grant_ids_probe(group_ids, user_ids)
-    if len(probe) <= SPARSE_LIMIT:
-        base, plan = Case.objects.filter(pk__in=probe), "sparse"
-    else:
-        base, plan = Case.objects.filter(Q(pk__in=group_ids) | Q(pk__in=user_ids)), "dense"
-    qs = filters.apply(_restrict_for_kind(base, membership))
-    if filters.as_dict() or membership.organisation.kind in RESTRICTED_KINDS:
-        # A semi-join from the grant ids: the planner looks the cases up by key instead of
-        # testing every case against the grant sets.
-        counted = base if plan == "sparse" else Case.objects.filter(pk__in=group_ids.union(user_ids))
-        total = filters.apply(_restrict_for_kind(counted, membership)).count()
-    page = min(max(page, 1), max(1, -(-total // per_page)))
-    offset = (page - 1) * per_page
-    rows = list(qs.select_related("lead_organisation").order_by("-opened_at", "-id")[offset : offset + per_page])
-    return CasePage(cases=rows, total=total, page=page, per_page=per_page, plan=plan)
+    page = max(page, 1)
+    rows, visible, total = _list_page(membership, filters, page, per_page)
+    if not rows and page > 1:
+        # Past the end (the list shrank, or a hand-edited URL): show the last page instead.
+        _rows, visible, total = _list_page(membership, filters, 1, 1)
+        page = max(1, -(-total // per_page))
+        rows, visible, total = _list_page(membership, filters, page, per_page) if total else ([], visible, 0)
+    return CasePage(
+        cases=rows, total=total, page=page, per_page=per_page, plan="dense" if visible > SPARSE_LIMIT else "sparse"
+    )
+
+
+def _list_page(membership: Membership, filters: CaseFilters, page: int, per_page: int) -> tuple[list[Case], int, int]:
+    from partners.models import Organisation
+
+    statement = listing.list_statement(
+        membership=membership,
+        filters=filters,
+        restricted=membership.organisation.kind in RESTRICTED_KINDS,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        sparse_limit=SPARSE_LIMIT,
+    )
+    cases = list(Case.objects.raw(statement.sql, statement.params))
+    lead_cache = Case._meta.get_field("lead_organisation")
+    for case in cases:
+        # The lead organisation's name and short code came with the row; the rest of it is
+        # loaded only if something asks (Django's deferred fields).
+        values = [case.lead_organisation_id, case.lead_name, case.lead_short_code]
+        lead = Organisation.from_db(connection.alias, ["id", "name", "short_code"], values)
+        lead_cache.set_cached_value(case, lead)
+    if not cases:
+        return [], 0, 0
+    return cases, cases[0].visible, cases[0].total
 
 
 def case_permissions(*, membership: Membership, case: Case) -> frozenset[str]:

@@ -67,7 +67,7 @@ def test_list_query_count_does_not_grow_with_page_size(world, new_case):
             [c.lead_organisation.name for c in page.cases]
         counts.append(len(ctx.captured_queries))
         assert len(page.cases) == per_page and page.total == 15
-    assert counts[0] == counts[1] == 2  # probe with the total, page (issue 10)
+    assert counts[0] == counts[1] == 1  # page, total and plan in one statement (issue 10)
 
 
 def test_list_page_query_count_is_flat(world, new_case, django_assert_max_num_queries):
@@ -117,3 +117,57 @@ def test_invalid_filter_values_get_a_message_and_no_results_change(world, new_ca
     html = client_for(world.liaison).get("/cases/?country=Netherlands&tlp=PURPLE").content.decode()
     assert "two-letter country code" in html
     assert "Select a valid choice" in html
+
+
+def test_list_rows_escape_every_value_and_link_to_the_case(world, new_case):
+    case = new_case(TLP.AMBER_STRICT)
+    Case.objects.filter(pk=case.pk).update(title='<b onclick="x()">Op & co</b>')
+    html = client_for(world.liaison).get("/cases/").content.decode()
+    assert "&lt;b onclick=&quot;x()&quot;&gt;Op &amp; co&lt;/b&gt;" in html
+    assert "<b onclick" not in html
+    assert html.count(f'href="/cases/{case.uuid}/"') == 2  # reference and title
+    assert '<span class="tlp tlp-amberstrict">TLP:AMBER+STRICT</span>' in html
+    assert f"<td>{world.lead.short_code}</td>" in html
+
+
+def test_dense_and_sparse_plans_agree_with_filters_and_restrictions(world, new_case, monkeypatch):
+    cases = _many_cases(world, new_case, 12)
+    Case.objects.filter(pk__in=[c.pk for c in cases[:3]]).update(status="active", countries="BE")
+    Case.objects.filter(pk=cases[1].pk).update(title="Operation Kingfisher")
+    membership = world.liaison.memberships.select_related("organisation").get()
+    queries = [{"status": "active"}, {"country": "be"}, {"text": "kingF"}, {"tlp": "GREEN", "status": "intake"}]
+
+    def pages():
+        return [
+            [(p.total, [c.pk for c in p.cases]) for p in [case_list(membership=membership, filters=CaseFilters(**q))]]
+            for q in queries
+        ]
+
+    sparse = pages()
+    monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", 3)
+    assert pages() == sparse
+    assert [page[0][0] for page in sparse] == [3, 3, 1, 9]
+
+
+def test_a_page_past_the_end_shows_the_last_page(world, new_case):
+    cases = _many_cases(world, new_case, 7)
+    membership = world.liaison.memberships.select_related("organisation").get()
+    page = case_list(membership=membership, filters=CaseFilters(), per_page=3, page=40)
+    assert (page.page, page.total, [c.pk for c in page.cases]) == (3, 7, [cases[0].pk])
+    empty = case_list(membership=membership, filters=CaseFilters(text="no such case"), per_page=3, page=2)
+    assert (empty.page, empty.total, empty.cases) == (1, 0, [])
+
+
+def test_ngo_members_never_list_restricted_cases_even_with_a_grant(world, new_case, monkeypatch):
+    from guardian.shortcuts import assign_perm
+
+    visible = new_case(TLP.GREEN)
+    strict = new_case(TLP.AMBER_STRICT)
+    ngo = world.ngo_worker.memberships.select_related("organisation").get()
+    # A grant that sharing would refuse, written directly: the list must still hide the case.
+    for case in (visible, strict):
+        assign_perm("cases.view_case", ngo.organisation.group, case)
+    for limit in (1000, 0):
+        monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", limit)
+        page = case_list(membership=ngo, filters=CaseFilters())
+        assert ([c.pk for c in page.cases], page.total) == ([visible.pk], 1)
