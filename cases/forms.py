@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
 from cases.models import Case
+from portal.widgets import PlainSelect
 
 
 def _organisation_choices() -> list[tuple[str, str]]:
@@ -42,9 +43,13 @@ class OrganisationSelect(forms.Select):
 
 class CaseFilterForm(forms.Form):
     text = forms.CharField(label=_("Reference or title"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any"))] + CaseStatus.choices)
-    crime_type = forms.ChoiceField(label=_("Crime type"), required=False, choices=[("", _("Any"))] + CrimeType.choices)
-    tlp = forms.ChoiceField(label=_("TLP"), required=False, choices=[("", _("Any"))] + TLP.choices)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any"))] + CaseStatus.choices, widget=PlainSelect
+    )
+    crime_type = forms.ChoiceField(
+        label=_("Crime type"), required=False, choices=[("", _("Any"))] + CrimeType.choices, widget=PlainSelect
+    )
+    tlp = forms.ChoiceField(label=_("TLP"), required=False, choices=[("", _("Any"))] + TLP.choices, widget=PlainSelect)
     country = forms.RegexField(
         label=_("Country"),
         required=False,

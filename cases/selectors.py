@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -169,23 +170,50 @@ def _list_page(membership: Membership, filters: CaseFilters, page: int, per_page
     return cases, cases[0].visible, cases[0].total
 
 
-def case_permissions(*, membership: Membership, case: Case) -> frozenset[str]:
-    """The case permissions the member holds on one case through the active organisation."""
+# The case permissions as bits, so the gateway reads the case and what the member may do with
+# it in one statement (issue 10's benchmark: the second query and its ORM compilation were a
+# fifth of an API read). SUM(DISTINCT ...) counts a permission held both through the
+# organisation and by name once.
+PERMISSION_BITS = {"view_case": 1, "contribute_case": 2, "change_case": 4, "share_case": 8}
+_GRANTED_SQL = f"""SELECT COALESCE(SUM(DISTINCT CASE p.codename {
+    " ".join(f"WHEN '{codename}' THEN {bit}" for codename, bit in PERMISSION_BITS.items())
+} ELSE 0 END), 0)
+FROM auth_permission p WHERE p.id IN (
+    SELECT g.permission_id FROM cases_casegroupobjectpermission g
+    WHERE g.group_id = %s AND g.content_object_id = {{case}} AND (g.expires_at IS NULL OR g.expires_at > %s)
+    UNION ALL
+    SELECT u.permission_id FROM cases_caseuserobjectpermission u
+    WHERE u.user_id = %s AND u.membership_id = %s AND u.content_object_id = {{case}}
+      AND (u.expires_at IS NULL OR u.expires_at > %s)
+)"""  # noqa: S608 - fixed names and codenames; every value is a parameter
+
+
+def _granted(membership: Membership, case_sql: str) -> tuple[str, list]:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [membership.organisation.group_id, now, membership.user_id, membership.pk, now]
+    return _GRANTED_SQL.format(case=case_sql), params
+
+
+def _permissions_from_bits(membership: Membership, case: Case, bits: int) -> frozenset[str]:
+    # Defence in depth: NGO and industry members hold nothing on AMBER+STRICT or RED cases.
     if membership.organisation.kind in RESTRICTED_KINDS and case.tlp in RESTRICTED_TLP:
         return frozenset()
-    group = _live(
-        CaseGroupObjectPermission.objects.filter(group_id=membership.organisation.group_id, content_object=case)
-    ).values_list("permission__codename", flat=True)
-    named = _live(
-        CaseUserObjectPermission.objects.filter(user_id=membership.user_id, membership=membership, content_object=case)
-    ).values_list("permission__codename", flat=True)
     # What the grant allows, narrowed by what the member's role may do (one table decides roles).
     # Seeing is the grant's alone: a ministry monitor sees a case only when it is shared.
     return frozenset(
         codename
-        for codename in group.union(named)
-        if codename == "view_case" or role_can(membership.role, ROLE_CAPABILITY_FOR[codename])
+        for codename, bit in PERMISSION_BITS.items()
+        if bits & bit and (codename == "view_case" or role_can(membership.role, ROLE_CAPABILITY_FOR[codename]))
     )
+
+
+def case_permissions(*, membership: Membership, case: Case) -> frozenset[str]:
+    """The case permissions the member holds on one case through the active organisation."""
+    sql, params = _granted(membership, "%s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [params[0], case.pk, params[1], params[2], params[3], case.pk, params[4]])
+        (bits,) = cursor.fetchone()
+    return _permissions_from_bits(membership, case, bits)
 
 
 @dataclass(frozen=True)
@@ -226,8 +254,11 @@ def case_get_for_user(*, request, uuid, audit_action: str | None = "case.view") 
     write the event of the change itself).
     """
     membership = getattr(request, "membership", None)
-    case = Case.objects.select_related("lead_organisation").filter(uuid=uuid).first() if membership else None
-    permissions = case_permissions(membership=membership, case=case) if case is not None else frozenset()
+    case = None
+    if membership is not None:
+        granted = RawSQL(*_granted(membership, '"cases_case"."id"'))  # noqa: S611 - values are parameters
+        case = Case.objects.select_related("lead_organisation").annotate(granted=granted).filter(uuid=uuid).first()
+    permissions = _permissions_from_bits(membership, case, case.granted) if case is not None else frozenset()
     if "view_case" not in permissions:
         audit_record(
             action=audit_action or "case.access",

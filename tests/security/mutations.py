@@ -356,9 +356,9 @@ MUTANTS: list[Mutant] = [
     Mutant(
         14,
         "The case list forgets the grant filter for members with few cases.",
-        "cases/selectors.py",
-        'base, plan = Case.objects.filter(pk__in=probe), "sparse"',
-        'base, plan = Case.objects.all(), "sparse"',
+        "cases/listing.py",
+        "    JOIN cases_case c ON c.id = v.content_object_id JOIN",
+        "    JOIN cases_case c ON c.id = v.content_object_id OR 1 = 1 JOIN",
         (AUTHZ + "test_sec_14_outsider_gets_404_on_every_case_route_and_sees_no_trace",),
     ),
     # --- 15. Revoking a share takes effect on the next request -------------------------------
@@ -418,9 +418,10 @@ MUTANTS: list[Mutant] = [
         16,
         "Case permissions come from every organisation group the user is in, not the active one.",
         "cases/selectors.py",
-        "        CaseGroupObjectPermission.objects.filter("
-        "group_id=membership.organisation.group_id, content_object=case)\n",
-        "        CaseGroupObjectPermission.objects.filter(group__user=membership.user, content_object=case)\n",
+        "    return _GRANTED_SQL.format(case=case_sql), params\n",
+        '    every_group = "g.group_id IN (SELECT ug.group_id FROM accounts_user_groups ug WHERE ug.user_id = %s)"\n'
+        '    sql = _GRANTED_SQL.replace("g.group_id = %s", every_group)\n'
+        "    return sql.format(case=case_sql), [membership.user_id, *params[1:]]\n",
         (AUTHZ + "test_sec_16_tlp_rules_at_share_export_and_calendar",),
     ),
     # --- 17. Raw values and the other case stay with their organisation ---------------------
@@ -558,8 +559,8 @@ MUTANTS: list[Mutant] = [
         20,
         "Appending no longer locks the chain head, so concurrent writers can fork a chain.",
         "audit/services.py",
-        "    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()\n",
-        "    head = AuditChainHead.objects.filter(chain=chain).first()\n",
+        'cursor.execute("SELECT seq, hash FROM audit_auditchainhead WHERE chain = %s FOR UPDATE", [chain])',
+        'cursor.execute("SELECT seq, hash FROM audit_auditchainhead WHERE chain = %s", [chain])',
         (
             AUDIT + "test_sec_20_two_writers_meeting_at_the_same_head_do_not_fork_a_chain",
             AUDIT + "test_sec_20_concurrent_writers_do_not_fork_a_chain",

@@ -17,7 +17,9 @@ from tests.urlwalk import all_routes
 pytestmark = pytest.mark.django_db
 
 
-def test_sec_14_outsider_gets_404_on_every_case_route_and_sees_no_trace(world, shared_case):
+def test_sec_14_outsider_gets_404_on_every_case_route_and_sees_no_trace(world, shared_case, new_case):
+    # The outsider has a case of its own, so its list is not empty by accident.
+    own = new_case(TLP.GREEN, by=world.outsider, title="Outsider's own")
     routes = [r for r in all_routes() if r.path.startswith("/cases/" + "00000000")]
     assert len(routes) >= 10
     client = client_for(world.outsider)
@@ -28,6 +30,7 @@ def test_sec_14_outsider_gets_404_on_every_case_route_and_sees_no_trace(world, s
             assert response.status_code in (404, 405), (path, method, response.status_code)
     for path in ("/cases/", "/cases/?text=Lighthouse", "/cases/export.csv", "/cases/milestones/", "/cases/tasks/"):
         assert shared_case.reference not in client.get(path).content.decode()
+    assert own.reference in client.get("/cases/").content.decode()
 
 
 def test_sec_15_revoking_a_share_takes_effect_on_the_next_request(world, shared_case):
