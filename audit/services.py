@@ -161,7 +161,10 @@ def audit_record(
         _http_request(request).__dict__.setdefault(PENDING_ATTR, []).append(fields)
         return None
     pending = _pending(request) if durable or _outside_transaction() else []
-    with transaction.atomic(durable=durable):
+    # No savepoint inside the caller's transaction: if the event cannot be written the whole
+    # action must roll back anyway (SECURITY.md line 21), and a savepoint is two more round
+    # trips on every audited change.
+    with transaction.atomic(durable=durable, savepoint=False):
         event = _append([*pending, fields])[-1]
     del pending[:]  # only once committed: after a failure the middleware still tries them
     return event
@@ -219,7 +222,7 @@ def audit_record_many(*, action: str, objs: list, organisation: Any = None, deta
                 "details": jsonb_safe(details(obj) if details else {}),
             }
         )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         return _append(rows)
 
 

@@ -149,6 +149,33 @@ class VolumeFlag(models.Model):
         return f"{self.count} registrations by {self.user_id} since {self.window_start:%Y-%m-%d %H:%M}"
 
 
+class RegistrationCount(models.Model):
+    """New selectors registered per user and per organisation in one minute.
+
+    The hourly rate check sums at most 60 of these rows per subject. Counting the selector
+    table's last hour instead cost time in proportion to that hour's volume (and to rows
+    deleted since, until vacuum): 8 ms of a 16 ms registration in issue 10's benchmark.
+    Rows older than two hours are pruned by the daily expiry job.
+    """
+
+    class Scope(models.TextChoices):
+        USER = "user", "user"
+        ORGANISATION = "organisation", "organisation"
+
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    subject_id = models.BigIntegerField()
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "subject_id", "minute"], name="registration_count_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} by {self.scope} {self.subject_id} at {self.minute:%H:%M}"
+
+
 class Operation(models.Model):
     """A planned action in the field or online, deconflicted by time and place."""
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from audit.services import audit_record, audit_record_many
 from cases.selectors import CaseAccess
 from cases.services.common import notify_users
 from deconfliction.digests import digest_current, digests_all_versions, lock_digests
-from deconfliction.models import Hit, Selector, VolumeFlag
+from deconfliction.models import Hit, RegistrationCount, Selector, VolumeFlag
 from deconfliction.normalisers import SelectorError, SelectorKind, normalise
 from deconfliction.selectors import hit_handlers, hit_handlers_by_organisation
 from notifications.models import Kind
@@ -73,15 +73,35 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return current
 
 
-def _check_rate(*, membership: Membership, incoming: int) -> None:
-    since = timezone.now() - timedelta(hours=1)
-    # Only this user's and this organisation's rows, so the (user, time) and (organisation,
-    # time) indexes answer it; the last hour of the whole table is a scan of millions of rows.
-    mine = Q(registered_by=membership.user) | Q(organisation=membership.organisation)
-    counts = Selector.objects.filter(mine, registered_at__gte=since).aggregate(
-        user=Count("pk", filter=Q(registered_by=membership.user)),
-        organisation=Count("pk", filter=Q(organisation=membership.organisation)),
+RATE_WINDOW = timedelta(hours=1)
+_COUNT_UPSERT = """INSERT INTO deconfliction_registrationcount (scope, subject_id, minute, count)
+VALUES (%s, %s, %s, %s), (%s, %s, %s, %s)
+ON CONFLICT (scope, subject_id, minute) DO UPDATE SET count = deconfliction_registrationcount.count + excluded.count"""
+
+
+def _registrations_last_hour(membership: Membership, now: datetime) -> dict[str, int]:
+    scope = RegistrationCount.Scope
+    rows = (
+        RegistrationCount.objects.filter(minute__gt=now - RATE_WINDOW)
+        .filter(
+            Q(scope=scope.USER, subject_id=membership.user_id)
+            | Q(scope=scope.ORGANISATION, subject_id=membership.organisation_id)
+        )
+        .values_list("scope")
+        .annotate(n=Sum("count"))
     )
+    counts = dict(rows)
+    return {"user": counts.get(scope.USER, 0), "organisation": counts.get(scope.ORGANISATION, 0)}
+
+
+def _check_rate(*, membership: Membership, incoming: int) -> None:
+    """Refuse more than the hourly limits and flag unusual volume; count what is let through
+    (in the registration's transaction, so a refused or failed batch counts nothing)."""
+    if incoming <= 0:
+        return  # re-registering what is already there adds nothing to limit
+    now = timezone.now()
+    since = now - RATE_WINDOW
+    counts = _registrations_last_hour(membership, now)
     if counts["user"] + incoming > settings.SELECTOR_RATE_USER_PER_HOUR:
         raise ValidationError(
             _(
@@ -112,6 +132,14 @@ def _check_rate(*, membership: Membership, incoming: int) -> None:
             )
             % {"n": counts["user"] + incoming, "org": membership.organisation},
             kind=Kind.PLATFORM,
+        )
+
+    minute = connection.ops.adapt_datetimefield_value(now.replace(second=0, microsecond=0))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COUNT_UPSERT,
+            [RegistrationCount.Scope.USER, membership.user_id, minute, incoming]
+            + [RegistrationCount.Scope.ORGANISATION, membership.organisation_id, minute, incoming],
         )
 
 
@@ -529,6 +557,7 @@ def selectors_expire_due() -> dict[str, int]:
         .filter(Q(expires_at__lte=purge_before) | Q(deactivated_at__lte=purge_before))
         .update(raw_encrypted="", raw_purged_at=now)
     )
+    RegistrationCount.objects.filter(minute__lt=now - 2 * RATE_WINDOW).delete()  # the rate check's past
     if warned or expired or purged:
         audit_record(action="selector.expiry", details={"warned": warned, "expired": expired, "purged": purged})
     return {"warned": warned, "expired": expired, "purged": purged}

@@ -173,6 +173,40 @@ def test_rate_limit_and_volume_flag(desks, case_of, settings, django_capture_on_
     assert Selector.objects.count() == 4
 
 
+def test_the_rate_window_is_the_last_hour_and_refused_batches_count_nothing(desks, case_of, settings):
+    from datetime import timedelta
+
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from deconfliction.models import RegistrationCount
+    from deconfliction.services import selectors_expire_due
+
+    settings.SELECTOR_RATE_USER_PER_HOUR, settings.SELECTOR_FLAG_USER_PER_HOUR = 3, 100
+    access = access_for(desks["user_nl"], case_of(desks["user_nl"]))
+    user_id, now = access.membership.user_id, timezone.now()
+    RegistrationCount.objects.create(scope="user", subject_id=user_id, minute=now - timedelta(minutes=61), count=2)
+    RegistrationCount.objects.create(scope="user", subject_id=user_id, minute=now - timedelta(hours=3), count=9)
+
+    def batch(*hosts):
+        items = [SelectorItem(kind="ip", value=f"192.0.2.{host}") for host in hosts]
+        return selectors_register_batch(access=access, reason="x", items=items)
+
+    batch(1, 2)  # the counts of an hour ago and more no longer limit
+    batch(1, 2)  # already registered: nothing new, nothing counted
+    with pytest.raises(ValidationError, match="limit"):
+        batch(3, 4)
+    batch(3)
+    recent = RegistrationCount.objects.filter(scope="user", subject_id=user_id, minute__gt=now - timedelta(hours=1))
+    assert recent.aggregate(n=Sum("count"))["n"] == 3
+    assert (
+        RegistrationCount.objects.filter(scope="organisation", subject_id=access.membership.organisation_id).get().count
+        == 3
+    )
+    selectors_expire_due()  # the daily job prunes what the rate check no longer reads
+    assert sorted(RegistrationCount.objects.filter(scope="user").values_list("count", flat=True)) == [2, 3]
+
+
 def test_registration_needs_contribute_access(desks, case_of):
     nl_case = case_of(desks["user_nl"])
     with pytest.raises(PermissionDenied):

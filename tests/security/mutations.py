@@ -571,8 +571,8 @@ MUTANTS: list[Mutant] = [
         21,
         "Durable (refusal) events may be written inside a transaction that can still roll back.",
         "audit/services.py",
-        "    with transaction.atomic(durable=durable):\n",
-        "    with transaction.atomic():\n",
+        "    with transaction.atomic(durable=durable, savepoint=False):\n",
+        "    with transaction.atomic(savepoint=False):\n",
         (AUDIT + "test_sec_21_refusals_cannot_be_written_inside_a_transaction_that_may_roll_back",),
     ),
     Mutant(
