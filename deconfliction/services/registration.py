@@ -25,6 +25,7 @@ from notifications.models import Kind
 from notifications.services import notify_each
 from partners.models import Membership, Organisation, OrganisationKind
 from partners.roles import Capability, Role, role_can
+from portal.utils.bulk import insert_many
 from portal.utils.crypto import decrypt_str, encrypt_str, reencrypt_str
 
 MAX_BATCH = 10_000
@@ -213,7 +214,7 @@ def selectors_register_batch(
     case = access.case
     existing: dict[str, Selector] = {}
     for chunk in _chunks(list(digest_map)):
-        for selector in Selector.objects.filter(case=case, active=True, digest__in=chunk):
+        for selector in Selector.objects.filter(case=case, active=True, digest__any=chunk):
             existing[digest_map[selector.digest]] = selector
 
     now = timezone.now()
@@ -246,7 +247,7 @@ def selectors_register_batch(
             results[index].status, results[index].message = "already_registered", _("Repeated in this batch.")
     # Only what would be new counts against the hourly limit: re-importing a file costs nothing.
     _check_rate(membership=membership, incoming=len(new_selectors))
-    Selector.objects.bulk_create(new_selectors.values())
+    insert_many(list(new_selectors.values()))
     for current, selector in new_selectors.items():
         for index in pending[current]:
             results[index].selector = selector
@@ -284,8 +285,8 @@ def _raise_hits(
     holders: dict[tuple[str, int], list[int]] = defaultdict(list)  # (digest, org) -> selector ids
     for chunk in _chunks(lookups):
         rows = (
-            Selector.objects.filter(active=True, digest__in=chunk)
-            .exclude(pk__in=new_ids)
+            Selector.objects.filter(active=True, digest__any=chunk)
+            .exclude(pk__any=new_ids)
             .values_list("pk", "digest", "organisation_id")
         )
         for pk, digest, org_id in rows:
@@ -299,7 +300,7 @@ def _raise_hits(
     open_hits: dict[tuple[str, int, int], Hit] = {}
     held = {current for current, _org in holders}
     for chunk in _chunks([d for d, current in digest_map.items() if current in held]):
-        for hit in Hit.objects.filter(digest__in=chunk).exclude(status=Hit.Status.RESOLVED):
+        for hit in Hit.objects.filter(digest__any=chunk).exclude(status=Hit.Status.RESOLVED):
             open_hits[(digest_map[hit.digest], hit.organisation_a_id, hit.organisation_b_id)] = hit
     touched = [hit.pk for key, hit in open_hits.items() if key in pairs]
     Hit.objects.filter(pk__in=touched).update(last_registration_at=now)

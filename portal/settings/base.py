@@ -171,14 +171,6 @@ if DATABASE_URL:
         else:
             _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
         _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
-        # Server-side parameters let psycopg prepare a statement at its fifth use on a
-        # connection, so PostgreSQL stops planning the portal's hot queries on every request
-        # (planning the case list took longer than running it: issue 10's benchmark).
-        # Django's own pool keeps each connection to one worker, so prepared statements are
-        # safe; behind a transaction-mode pooler such as PgBouncer set DATABASE_PREPARE=false.
-        if env_bool("DATABASE_PREPARE", default=True):
-            _db["OPTIONS"].setdefault("server_side_binding", True)
-            _db["OPTIONS"].setdefault("prepare_threshold", 5)
     DATABASES = {"default": _db}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from deconfliction.models import Hit, Selector, VolumeFlag
+from deconfliction.selectors import selector_raw_value
 from deconfliction.services import SelectorItem, selector_register, selectors_register_batch
 from tests.cases.conftest import access_for, client_for
 
@@ -281,3 +282,19 @@ def test_simultaneous_registrations_both_see_the_hit(desks, case_of):
         assert hits.filter(organisation_a_id__lt=models_f("organisation_b_id")).count() == round_number + 1
         # Whoever came second got the hit in its result; both sides see it on their desk.
         assert sum(len(r.hits) for r in results.values()) == 1
+
+
+def test_a_large_batch_stores_every_field_and_returns_its_keys(desks, case_of):
+    # 150 new selectors: on PostgreSQL they are written with COPY (portal.utils.bulk).
+    access = access_for(desks["user_nl"], case_of(desks["user_nl"]))
+    items = [SelectorItem(kind="email", value=f"Person.{i}@Example.org") for i in range(150)]
+    results = selectors_register_batch(access=access, reason="bulk", items=items)
+    selectors = [r.selector for r in results]
+    assert {r.status for r in results} == {"registered"} and len({s.pk for s in selectors}) == 150
+    stored = {s.pk: s for s in Selector.objects.filter(reason="bulk")}
+    assert set(stored) == {s.pk for s in selectors}
+    fields = ["uuid", "case_id", "organisation_id", "kind", "digest", "key_version", "normaliser_version"]
+    fields += ["raw_encrypted", "reason", "registered_by_id", "registered_at", "expires_at", "active"]
+    for selector in selectors:
+        assert [getattr(stored[selector.pk], f) for f in fields] == [getattr(selector, f) for f in fields]
+    assert selector_raw_value(selector=stored[selectors[7].pk], membership=access.membership) == "Person.7@Example.org"
