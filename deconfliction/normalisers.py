@@ -22,7 +22,7 @@ import pycountry
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from deconfliction.wallets import base58_btc_valid, eth_checksum_valid, segwit_valid
 
@@ -115,7 +115,34 @@ def _split_qualifier(value: str, qualifier: str | None) -> tuple[str | None, str
     return None, value
 
 
+# The common case, a plain ASCII address (letters, digits, dot, underscore, plus and hyphen
+# before the @; a domain of ordinary DNS labels under an alphabetic top-level domain), is
+# normalised without email_validator, which costs more than everything else a batch
+# registration does per item (issue 10's benchmark). Anything else, and every plain address
+# email_validator would refuse (lengths, special-use domains, "ab--" labels), takes the full
+# path, so results and messages are the same; a property test compares the two.
+_PLAIN_EMAIL = re.compile(
+    r"(?P<local>[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*)@(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})"
+)
+
+
+def _plain_email(value: str) -> str | None:
+    if not value.isascii() or len(value) > 254:
+        return None
+    lowered = value.lower()
+    match = _PLAIN_EMAIL.fullmatch(lowered)
+    if match is None or "--" in lowered or len(match["local"]) > 64 or len(match["domain"]) > 253:
+        return None
+    domain = match["domain"]
+    if any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES):
+        return None
+    return lowered
+
+
 def _email(value: str, **_kw) -> str:
+    plain = _plain_email(value)
+    if plain is not None:
+        return plain
     try:
         result = validate_email(value, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:

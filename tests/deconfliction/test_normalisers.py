@@ -157,3 +157,51 @@ def test_email_normalising_is_idempotent_and_digest_stable(email):
 def test_hash_normalising_is_idempotent(text):
     once = n("file_hash", text)
     assert n("file_hash", once) == once
+
+
+def _full_email_path(value):
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        result = validate_email(value, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError:
+        return None
+    return f"{result.local_part.lower()}@{result.ascii_domain.lower()}"
+
+
+_label = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,70}", fullmatch=True)
+_plain_looking_emails = st.builds(
+    lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}",
+    st.from_regex(r"[A-Za-z0-9._+-]{1,70}", fullmatch=True),
+    st.lists(_label, min_size=1, max_size=4),
+    st.sampled_from(["org", "NL", "example", "test", "localhost", "onion", "c0m", "x", "travel", "a" * 64]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.emails(), _plain_looking_emails))
+def test_the_plain_email_fast_path_agrees_with_email_validator(value):
+    from deconfliction.normalisers import _plain_email
+
+    fast = _plain_email(value)
+    if fast is not None:  # where the fast path answers, it answers what the full path would
+        assert fast == _full_email_path(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "fast"),
+    [
+        ("Jan.Jansen+tips@Example.ORG", "jan.jansen+tips@example.org"),
+        ("a@b.test", None),  # special-use domain: the full path refuses it with its message
+        ("ab--cd@example.org", None),
+        ("name@xn--bcher-kva.example", None),
+        ("name@exa_mple.org", None),
+        ('"quoted"@example.org', None),
+        ("na..me@example.org", None),
+        ("x" * 65 + "@example.org", None),
+    ],
+)
+def test_the_plain_email_fast_path_takes_only_plain_addresses(value, fast):
+    from deconfliction.normalisers import _plain_email
+
+    assert _plain_email(value) == fast
