@@ -61,12 +61,40 @@ def http_table(runs: list[dict]) -> list[str]:
     return lines
 
 
+def _ratio(row: dict) -> str:
+    """Measured over the limit: at most 1.0 meets an "at most" target, at least 1.0 an "at least"."""
+    limit = float(row["limit"].split()[1].rstrip("ms").strip() or 0)
+    if not limit or row["measured"] is None:
+        return "-"
+    return f"{float(row['measured']) / limit:.2f}"
+
+
 def targets_table(runs: list[dict]) -> list[str]:
-    lines = ["| scale | target | limit | measured | met |", "|---|---|---|---|---|"]
+    lines = [
+        "| scale | target | limit | measured | measured / limit | met |",
+        "|---|---|---|---|---|---|",
+    ]
     for run in runs:
         for row in run.get("targets", []):
             verdict = {True: "yes", False: "**no**", None: "-"}[row["met"]]
-            lines.append(f"| {run['scale']} | {row['target']} | {row['limit']} | {row['measured']} | {verdict} |")
+            lines.append(
+                f"| {run['scale']} | {row['target']} | {row['limit']} | {row['measured']} | {_ratio(row)} | {verdict} |"
+            )
+    return lines
+
+
+def machine_table(runs: list[dict]) -> list[str]:
+    lines = [
+        "| scale | CPU calibration, start / end (ms) | load average, start / end (1 min) |",
+        "|---|---|---|",
+    ]
+    for run in runs:
+        machine = run["machine"]
+        lines.append(
+            f"| {run['scale']} | {machine.get('cpu_calibration_ms_at_start', '-')} / "
+            f"{run.get('cpu_calibration_ms_at_end', '-')} | {machine['load_average_at_start'][0]} / "
+            f"{run.get('load_average_at_end', ['-'])[0]} |"
+        )
     return lines
 
 
@@ -76,6 +104,7 @@ def main() -> None:
     runs = [json.loads(path.read_text()) for path in parser.parse_args().results]
     for title, table in (
         ("Targets", targets_table),
+        ("The machine during the runs", machine_table),
         ("Case list (ms, median / p95)", lists_table),
         ("Selector registration (ms, median / p95)", registration_table),
         ("Case detail API over HTTP (latency in ms)", http_table),

@@ -16,7 +16,9 @@ import importlib.metadata
 import json
 import os
 import platform
+import statistics
 import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -64,7 +66,20 @@ def machine() -> dict:
         "django_guardian": importlib.metadata.version("django-guardian"),
         # Anything else running on the machine shows here (the figures are wall-clock times).
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_calibration_ms_at_start": cpu_calibration(),
     }
+
+
+def cpu_calibration() -> float:
+    """Milliseconds for ``sum(range(10**6))`` (median of 7): how fast this vCPU ran CPython
+    during the run. A shared virtual machine's speed varies from hour to hour; comparing this
+    figure between runs tells a slower machine from a slower portal."""
+    timings = []
+    for _ in range(7):
+        started = time.perf_counter()
+        sum(range(10**6))
+        timings.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(timings), 2)
 
 
 def measure_lists(*, repeat: int) -> dict:
@@ -109,7 +124,10 @@ def targets(results: dict, baseline: dict | None) -> list[dict]:
             ratio = entry["view"]["p95_ms"] / baseline["lists"][user]["view"]["p95_ms"]
             rows.append(_target(f"(a) {user} p95 {results['scale']}/{baseline['scale']}", round(ratio, 2), 1.2))
         speedup = entry["stock_guardian"]["p95_ms"] / entry["portal"]["p95_ms"]
-        rows.append(_target(f"(b) {user} stock guardian p95 / portal p95", round(speedup, 1), 20, at_most=False))
+        row = _target(f"(b) {user} stock guardian p95 / portal p95", round(speedup, 1), 20, at_most=False)
+        if results["scale"] != "european":
+            row["met"] = None  # the target is set at European scale; smaller scales are shown for the trend
+        rows.append(row)
         floor = entry["portal"]["p95_ms"] / entry["raw_sql"]["p95_ms"]
         rows.append(_target(f"(c) {user} portal p95 / raw SQL p95", round(floor, 2), 1.5))
     registration = results.get("registration")
@@ -158,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
 
         results["http"] = measure_http(dense, seconds=args.http_seconds)
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["cpu_calibration_ms_at_end"] = cpu_calibration()
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     if "lists" in results:
         results["targets"] = targets(results, baseline)
