@@ -51,14 +51,13 @@ def _held_values(exclude_organisation_id: int, count: int) -> list[tuple[str, st
     reads them (decrypting the stored raw value)."""
     # From a random place in the table, so a rerun does not offer the batch cases values they
     # already hold (they would count as already registered and raise no hit).
+    # Earlier runs used up ids past the seeded rows (their selectors were deleted), so wrap
+    # around to the start of the table when the random place is too near its end.
     last = Selector.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    start = random.randint(0, max(0, last - 20 * count))
-    rows = (
-        Selector.objects.filter(kind="email", active=True, id__gte=start)
-        .exclude(organisation_id=exclude_organisation_id)
-        .order_by("id")
-        .values_list("kind", "raw_encrypted")[:count]
-    )
+    start = random.randint(0, last)
+    held = Selector.objects.filter(kind="email", active=True).exclude(organisation_id=exclude_organisation_id)
+    rows = list(held.filter(id__gte=start).order_by("id").values_list("kind", "raw_encrypted")[:count])
+    rows += held.filter(id__lt=start).order_by("id").values_list("kind", "raw_encrypted")[: count - len(rows)]
     return [(kind, decrypt_str(raw)) for kind, raw in rows]
 
 
