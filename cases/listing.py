@@ -137,11 +137,14 @@ def list_statement(
     in_grants, in_grants_params = granted("c")
     page = "ORDER BY c.opened_at DESC, c.id DESC LIMIT %s OFFSET %s"
     # Dense: walk cases newest first, keep those in the hashed grant sets.
-    dense_sql = f"""SELECT * FROM (
-    SELECT {columns}, {lead} FROM cases_case c JOIN partners_organisation o ON o.id = c.lead_organisation_id
+    # The walk reads only the index's own columns (opened_at, id) when no filter needs others,
+    # so PostgreSQL answers it from the index alone and fetches just the 50 cases of the page
+    # (at 1M cases the walk passes about 4,300 entries to find 50 visible ones).
+    dense_sql = f"""SELECT {columns}, {lead} FROM (
+    SELECT c.id FROM cases_case c
     WHERE (SELECT visible FROM visible_count) > %s AND {" AND ".join([in_grants, *where])}
     {page}
-  ) dense"""
+  ) walked JOIN cases_case c ON c.id = walked.id JOIN partners_organisation o ON o.id = c.lead_organisation_id"""
     dense_params = [sparse_limit, *in_grants_params, *where_params, limit, offset]
     # Sparse: start from the few grant ids, look each case up by key, then sort.
     sparse_sql = f"""SELECT * FROM (
