@@ -3,15 +3,14 @@
 Access follows the user's *active* membership only: the organisation's group grants plus the
 named grants given to the user for that membership. django-guardian's own checker unions every
 group a user belongs to, which would carry police access into NGO work, so the checks here read
-guardian's direct foreign-key tables themselves (two small indexed queries).
+guardian's direct foreign-key tables themselves (in the same statement that reads the case).
 
-The list follows design B5 of ../shared/PERFORMANCE.md: the visible set is the union of grant
-ids (never a join with DISTINCT, never OR'd EXISTS), which stays flat from 100k to 1M cases.
-For sparse users (few visible cases) walking the ``opened_at`` index to find them is slow, so
-when the visible set is small the ids are fetched first and the page is built from them.
-The total is counted over the grant ids alone whenever that is exact (no filter, no TLP
-restriction), so counting never scans the case table (issue 10's benchmark measured that
-scan at 60 ms for 100k cases, growing with the table).
+The list follows design B5 of ../shared/PERFORMANCE.md (the visible set is the union of grant
+ids, never a join with DISTINCT, never OR'd EXISTS), which stays flat from 100k to 1M cases,
+written as one SQL statement in ``cases.listing`` with a dense and a sparse plan: walking the
+``opened_at`` index suits a member who sees thousands of cases, looking a few cases up by key
+suits one who sees fifty. The total is counted over the grant ids alone whenever that is exact
+(no filter, no TLP restriction), so counting never scans the case table.
 """
 
 from dataclasses import dataclass, field
@@ -158,13 +157,17 @@ def _list_page(membership: Membership, filters: CaseFilters, page: int, per_page
         sparse_limit=SPARSE_LIMIT,
     )
     cases = list(Case.objects.raw(statement.sql, statement.params))
-    lead_cache = Case._meta.get_field("lead_organisation")
+    lead_field = Case._meta.get_field("lead_organisation")
+    leads: dict[int, Organisation] = {}  # a few organisations lead most cases: one object each
     for case in cases:
         # The lead organisation's name and short code came with the row; the rest of it is
         # loaded only if something asks (Django's deferred fields).
-        values = [case.lead_organisation_id, case.lead_name, case.lead_short_code]
-        lead = Organisation.from_db(connection.alias, ["id", "name", "short_code"], values)
-        lead_cache.set_cached_value(case, lead)
+        lead = leads.get(case.lead_organisation_id)
+        if lead is None:
+            values = [case.lead_organisation_id, case.lead_name, case.lead_short_code]
+            lead = Organisation.from_db(connection.alias, ["id", "name", "short_code"], values)
+            leads[case.lead_organisation_id] = lead
+        lead_field.set_cached_value(case, lead)
     if not cases:
         return [], 0, 0
     return cases, cases[0].visible, cases[0].total

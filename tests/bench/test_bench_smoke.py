@@ -71,7 +71,7 @@ def test_the_three_lists_agree_for_the_dense_and_the_sparse_user(tiny, db):
 
 def test_query_counts_are_bounded(tiny, db):
     for membership in bench_memberships().values():
-        assert timed(view_request(verified_client(membership)), repeat=1, warmup=1)["queries"] <= 9
+        assert timed(view_request(verified_client(membership)), repeat=1, warmup=1)["queries"] <= 8
         assert timed(lambda m=membership: LISTS["portal"](m), repeat=1, warmup=0)["queries"] == 1
         shape = raw_shape(membership)
         assert timed(lambda m=membership, s=shape: list_raw(m, s), repeat=1, warmup=0)["queries"] == 1
