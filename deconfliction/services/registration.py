@@ -17,7 +17,7 @@ from accounts.models import User
 from audit.services import audit_record, audit_record_many
 from cases.selectors import CaseAccess
 from cases.services.common import notify_users
-from deconfliction.digests import digest_current, digests_all_versions, lock_digests
+from deconfliction.digests import current_key_version, digest_current, digests_all_versions, lock_digests
 from deconfliction.models import Hit, RegistrationCount, Selector, VolumeFlag
 from deconfliction.normalisers import SelectorError, SelectorKind, normalise
 from deconfliction.selectors import hit_handlers, hit_handlers_by_organisation
@@ -190,6 +190,7 @@ def selectors_register_batch(
         raise ValidationError(_("At most %(n)s selectors at once.") % {"n": MAX_BATCH})
 
     results = [Registration(item=item, status="invalid") for item in items]
+    key_version = current_key_version()
     pending: dict[str, list[int]] = defaultdict(list)  # current digest -> result indexes
     digest_map: dict[str, str] = {}  # digest under any key version -> current digest
     normalised_values: dict[str, tuple[str, int, int]] = {}
@@ -204,11 +205,14 @@ def selectors_register_batch(
         except SelectorError as exc:
             results[index].message = str(exc)
             continue
-        version, current = digest_current(item.kind, normalised.value)
-        for digest in digests_all_versions(item.kind, normalised.value):
+        # Every configured key's digest, the current key's first (one HMAC per key, not two
+        # for the current one).
+        digests = digests_all_versions(item.kind, normalised.value)
+        current = digests[0]
+        for digest in digests:
             digest_map[digest] = current
         pending[current].append(index)
-        normalised_values[current] = (item.kind, version, normalised.version)
+        normalised_values[current] = (item.kind, key_version, normalised.version)
 
     lock_digests(pending.keys())
     case = access.case
@@ -228,9 +232,11 @@ def selectors_register_batch(
             continue
         kind, key_version, normaliser_version = normalised_values[current]
         item = items[first]
+        # Ids rather than objects: setting a relation through its descriptor costs more than
+        # the rest of building the row, ten thousand times in a full batch.
         new_selectors[current] = Selector(
-            case=case,
-            organisation=organisation,
+            case_id=case.pk,
+            organisation_id=organisation.pk,
             kind=kind,
             digest=current,
             key_version=key_version,
@@ -238,7 +244,7 @@ def selectors_register_batch(
             raw_encrypted=encrypt_str(item.value.strip()),
             note=item.note.strip()[:500],
             reason=reason.strip()[:500],
-            registered_by=membership.user,
+            registered_by_id=membership.user_id,
             registered_at=now,
             expires_at=expires,
         )
