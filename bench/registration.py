@@ -13,7 +13,7 @@ from django.utils import timezone
 from bench.measure import summarise
 from bench.seed import HOT_VALUE
 from cases.models import Case
-from cases.selectors import CaseAccess, case_permissions
+from cases.selectors import CaseAccess, case_access_for
 from deconfliction.models import Selector
 from deconfliction.services import SelectorItem, selector_register, selectors_register_batch
 from partners.models import Membership
@@ -33,7 +33,7 @@ def unthrottled():
 
 
 def _access(membership: Membership, case: Case) -> CaseAccess:
-    return CaseAccess(case=case, membership=membership, permissions=case_permissions(membership=membership, case=case))
+    return case_access_for(membership=membership, case=case)
 
 
 def _led_cases(membership: Membership, count: int, *, without_digest: str | None = None) -> list[Case]:

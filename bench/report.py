@@ -5,6 +5,7 @@
 
 import argparse
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -12,53 +13,50 @@ def _ms(entry: dict) -> str:
     return f"{entry['median_ms']} / {entry['p95_ms']}"
 
 
-def lists_table(runs: list[dict]) -> list[str]:
-    lines = [
-        "| scale | user | visible | request (view) | queries | portal list | stock guardian | raw SQL | "
-        "stock / portal | portal / raw |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+def _markdown(columns: list[str], rows: Iterable[list]) -> list[str]:
+    return [
+        f"| {' | '.join(columns)} |",
+        f"|{'---|' * len(columns)}",
+        *(f"| {' | '.join(str(cell) for cell in row)} |" for row in rows),
     ]
-    for run in runs:
-        for user, entry in run["lists"].items():
-            stock = entry["stock_guardian"]["p95_ms"] / entry["portal"]["p95_ms"]
-            floor = entry["portal"]["p95_ms"] / entry["raw_sql"]["p95_ms"]
-            lines.append(
-                f"| {run['scale']} | {user} | {entry['visible_cases']:,} | {_ms(entry['view'])} | "
-                f"{entry['view']['queries']} (+{entry['view']['statements'] - entry['view']['queries']}) | "
-                f"{_ms(entry['portal'])} | {_ms(entry['stock_guardian'])} | {_ms(entry['raw_sql'])} | "
-                f"{stock:.1f}x | {floor:.2f} |"
-            )
-    return lines
+
+
+def lists_table(runs: list[dict]) -> list[str]:
+    def rows():
+        for run in runs:
+            for user, entry in run["lists"].items():
+                view, portal = entry["view"], entry["portal"]
+                yield [
+                    run["scale"],
+                    user,
+                    f"{entry['visible_cases']:,}",
+                    _ms(view),
+                    f"{view['queries']} (+{view['statements'] - view['queries']})",
+                    _ms(portal),
+                    _ms(entry["stock_guardian"]),
+                    _ms(entry["raw_sql"]),
+                    f"{entry['stock_guardian']['p95_ms'] / portal['p95_ms']:.1f}x",
+                    f"{portal['p95_ms'] / entry['raw_sql']['p95_ms']:.2f}",
+                ]
+
+    columns = ["scale", "user", "visible", "request (view)", "queries", "portal list", "stock guardian"]
+    return _markdown([*columns, "raw SQL", "stock / portal", "portal / raw"], rows())
 
 
 def registration_table(runs: list[dict]) -> list[str]:
-    lines = [
-        "| scale | fresh value | value held by 1,000 cases | first of those | batch of 10,000 |",
-        "|---|---|---|---|---|",
-    ]
-    for run in runs:
-        r = run.get("registration")
-        if r:
-            lines.append(
-                f"| {run['scale']} | {_ms(r['single_fresh'])} | {_ms(r['single_hot'])} | "
-                f"{r['single_hot']['first_ms']} | {_ms(r['batch'])} |"
-            )
-    return lines
+    rows = (
+        [run["scale"], _ms(r["single_fresh"]), _ms(r["single_hot"]), r["single_hot"]["first_ms"], _ms(r["batch"])]
+        for run in runs
+        if (r := run.get("registration"))
+    )
+    columns = ["scale", "fresh value", "value held by 1,000 cases", "first of those", "batch of 10,000"]
+    return _markdown(columns, rows)
 
 
 def http_table(runs: list[dict]) -> list[str]:
-    lines = [
-        "| scale | requests/s | p50 | p90 | p99 | max | non-2xx | socket errors |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for run in runs:
-        h = run.get("http")
-        if h:
-            lines.append(
-                f"| {run['scale']} | {h['requests_per_s']} | {h['p50_ms']} | {h['p90_ms']} | {h['p99_ms']} | "
-                f"{h['max_ms']} | {h['non_2xx']} | {h['socket_errors']} |"
-            )
-    return lines
+    keys = ["requests_per_s", "p50_ms", "p90_ms", "p99_ms", "max_ms", "non_2xx", "socket_errors"]
+    rows = ([run["scale"], *(h[key] for key in keys)] for run in runs if (h := run.get("http")))
+    return _markdown(["scale", "requests/s", "p50", "p90", "p99", "max", "non-2xx", "socket errors"], rows)
 
 
 def _ratio(row: dict) -> str:
@@ -70,32 +68,26 @@ def _ratio(row: dict) -> str:
 
 
 def targets_table(runs: list[dict]) -> list[str]:
-    lines = [
-        "| scale | target | limit | measured | measured / limit | met |",
-        "|---|---|---|---|---|---|",
-    ]
-    for run in runs:
-        for row in run.get("targets", []):
-            verdict = {True: "yes", False: "**no**", None: "-"}[row["met"]]
-            lines.append(
-                f"| {run['scale']} | {row['target']} | {row['limit']} | {row['measured']} | {_ratio(row)} | {verdict} |"
-            )
-    return lines
+    verdicts = {True: "yes", False: "**no**", None: "-"}
+    rows = (
+        [run["scale"], row["target"], row["limit"], row["measured"], _ratio(row), verdicts[row["met"]]]
+        for run in runs
+        for row in run.get("targets", [])
+    )
+    return _markdown(["scale", "target", "limit", "measured", "measured / limit", "met"], rows)
 
 
 def machine_table(runs: list[dict]) -> list[str]:
-    lines = [
-        "| scale | CPU calibration, start / end (ms) | load average, start / end (1 min) |",
-        "|---|---|---|",
-    ]
-    for run in runs:
-        machine = run["machine"]
-        lines.append(
-            f"| {run['scale']} | {machine.get('cpu_calibration_ms_at_start', '-')} / "
-            f"{run.get('cpu_calibration_ms_at_end', '-')} | {machine['load_average_at_start'][0]} / "
-            f"{run.get('load_average_at_end', ['-'])[0]} |"
-        )
-    return lines
+    rows = (
+        [
+            run["scale"],
+            f"{run['machine'].get('cpu_calibration_ms_at_start', '-')} / {run.get('cpu_calibration_ms_at_end', '-')}",
+            f"{run['machine']['load_average_at_start'][0]} / {run.get('load_average_at_end', ['-'])[0]}",
+        ]
+        for run in runs
+    )
+    columns = ["scale", "CPU calibration, start / end (ms)", "load average, start / end (1 min)"]
+    return _markdown(columns, rows)
 
 
 def main() -> None:

@@ -248,6 +248,13 @@ class CaseAccess:
         return self.can("contribute_case")
 
 
+def case_access_for(*, membership: Membership, case: Case) -> CaseAccess:
+    """The case as ``membership`` may use it, for work that runs outside a request: a queued
+    import, demo data, the benchmark. Requests go through ``case_get_for_user`` instead, which
+    also answers 404 for cases the caller may not see and audits the read."""
+    return CaseAccess(case=case, membership=membership, permissions=case_permissions(membership=membership, case=case))
+
+
 def case_get_for_user(*, request, uuid, audit_action: str | None = "case.view") -> CaseAccess:
     """The gateway: the case with the caller's permissions, or Http404.
 

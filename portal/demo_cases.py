@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
 from cases.models import Case, CaseShare, MilestoneKind, Task
-from cases.selectors import CaseAccess, case_permissions
+from cases.selectors import CaseAccess, case_access_for
 from cases.services import (
     case_create,
     case_note_add,
@@ -36,7 +36,7 @@ CASES = [
 def _access(email: str, case: Case, org_code: str | None = None) -> CaseAccess:
     memberships = Membership.objects.select_related("organisation", "user").filter(user__email=email, active=True)
     membership = memberships.get(organisation__short_code=org_code) if org_code else memberships.first()
-    return CaseAccess(case=case, membership=membership, permissions=case_permissions(membership=membership, case=case))
+    return case_access_for(membership=membership, case=case)
 
 
 def _org(code: str) -> Organisation:

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from cases.selectors import CaseAccess, case_permissions
+from cases.selectors import CaseAccess, case_access_for
 from deconfliction.models import ImportJob
 from deconfliction.normalisers import SelectorKind
 from deconfliction.services.registration import SelectorItem, selectors_register_batch
@@ -122,9 +122,7 @@ def _run(job: ImportJob) -> ImportJob:
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return job
     membership: Membership = job.membership
-    access = CaseAccess(
-        case=job.case, membership=membership, permissions=case_permissions(membership=membership, case=job.case)
-    )
+    access = case_access_for(membership=membership, case=job.case)
     if not membership.active or not access.can("contribute_case"):
         return _finish(job, ImportJob.Status.FAILED, _("You no longer have access to this case."))
     items, errors = _parse(decrypt_str(job.content_encrypted))

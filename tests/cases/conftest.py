@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from cases.constants import TLP, AccessLevel, CrimeType
-from cases.selectors import CaseAccess, case_permissions
+from cases.selectors import CaseAccess, case_access_for
 from cases.services import case_create, case_share
 from partners.models import Membership
 from partners.roles import Role
@@ -20,7 +20,7 @@ def access_for(user, case, organisation=None) -> CaseAccess:
     membership = Membership.objects.select_related("organisation").get(
         user=user, active=True, **({"organisation": organisation} if organisation else {})
     )
-    return CaseAccess(case=case, membership=membership, permissions=case_permissions(membership=membership, case=case))
+    return case_access_for(membership=membership, case=case)
 
 
 def client_for(user, organisation=None) -> Client:

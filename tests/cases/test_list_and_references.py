@@ -8,9 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from cases.constants import TLP, AccessLevel
 from cases.models import Case
 from cases.references import case_reference_next
-from cases.selectors import SPARSE_LIMIT, CaseFilters, case_list
+from cases.selectors import SPARSE_LIMIT, CaseFilters, case_list, cases_visible_to
 from cases.services import case_share
 from tests.cases.conftest import access_for, client_for
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -25,25 +26,14 @@ def test_reference_format_and_sequence(world, new_case):
 @pytest.mark.django_db(transaction=True)
 def test_references_are_unique_under_concurrency():
     references: list[str] = []
-    errors: list[BaseException] = []
     barrier = threading.Barrier(8)
 
     def worker():
-        try:
-            barrier.wait()
-            for _ in range(10):
-                references.append(case_reference_next(country="NL"))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        barrier.wait()
+        for _ in range(10):
+            references.append(case_reference_next(country="NL"))
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_threads(worker, [()] * 8) == []
     assert len(references) == 80 and len(set(references)) == 80
     assert sorted(int(r[-6:]) for r in references) == list(range(1, 81))
 
@@ -147,6 +137,13 @@ def test_dense_and_sparse_plans_agree_with_filters_and_restrictions(world, new_c
     monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", 3)
     assert pages() == sparse
     assert [page[0][0] for page in sparse] == [3, 3, 1, 9]
+    # The partner sees 6 of the 12 cases: both plans list exactly those, none of the others.
+    partner = world.partner_liaison.memberships.select_related("organisation").get()
+    shared = sorted(c.pk for c in cases[:6])
+    for limit, plan in ((1000, "sparse"), (3, "dense")):
+        monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", limit)
+        page = case_list(membership=partner, filters=CaseFilters())
+        assert (page.plan, page.total, sorted(c.pk for c in page.cases)) == (plan, 6, shared)
 
 
 def test_a_page_past_the_end_shows_the_last_page(world, new_case):
@@ -163,6 +160,7 @@ def test_ngo_members_never_list_restricted_cases_even_with_a_grant(world, new_ca
 
     visible = new_case(TLP.GREEN)
     strict = new_case(TLP.AMBER_STRICT)
+    new_case(TLP.GREEN)  # not granted to the NGO at all
     ngo = world.ngo_worker.memberships.select_related("organisation").get()
     # A grant that sharing would refuse, written directly: the list must still hide the case.
     for case in (visible, strict):
@@ -171,3 +169,40 @@ def test_ngo_members_never_list_restricted_cases_even_with_a_grant(world, new_ca
         monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", limit)
         page = case_list(membership=ngo, filters=CaseFilters())
         assert ([c.pk for c in page.cases], page.total) == ([visible.pk], 1)
+
+
+def test_the_list_statement_filters_as_the_export_does(world, new_case):
+    # The list's SQL (cases.listing) and the ORM filters the CSV export uses
+    # (CaseFilters.apply) implement the same filters twice: they must keep agreeing.
+    cases = _many_cases(world, new_case, 6)
+    Case.objects.filter(pk__in=[c.pk for c in cases[:2]]).update(status="active", countries="BE PH")
+    Case.objects.filter(pk=cases[3].pk).update(title="Operation 50%_off", tlp=TLP.AMBER)
+    Case.objects.filter(pk=cases[4].pk).update(title="Operation 500")  # % and _ are not wildcards
+    membership = world.liaison.memberships.select_related("organisation").get()
+    queries = [
+        {},
+        {"status": "active"},
+        {"country": "be"},
+        {"tlp": "AMBER"},
+        {"text": "50%_"},
+        {"text": "operation 1"},
+        {"lead": str(world.lead.uuid)},
+        {"lead": str(world.partner.uuid)},
+        {"status": "intake", "crime_type": cases[0].crime_type},
+    ]
+    for query in queries:
+        filters = CaseFilters(**query)
+        listed = case_list(membership=membership, filters=filters)
+        exported = filters.apply(cases_visible_to(membership=membership)).order_by("-opened_at", "-id")
+        assert [c.pk for c in listed.cases] == list(exported.values_list("pk", flat=True)), query
+        assert listed.total == exported.count(), query
+    assert case_list(membership=membership, filters=CaseFilters(text="50%_")).total == 1
+
+
+def test_the_chosen_filters_stay_selected_on_the_page(world, new_case):
+    new_case(TLP.GREEN)
+    html = client_for(world.liaison).get(f"/cases/?status=active&tlp=GREEN&lead={world.lead.uuid}").content.decode()
+    assert '<option value="active" selected>' in html
+    assert '<option value="GREEN" selected>' in html
+    assert f'<option value="{world.lead.uuid}" selected>' in html
+    assert '<option value="intake" selected>' not in html

@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from cases.models import Case
@@ -14,6 +13,7 @@ from cases.services import cases_purge_retained
 from deconfliction.models import Hit, Selector
 from deconfliction.services import selector_register, selectors_expire_due
 from tests.cases.conftest import access_for
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -21,24 +21,13 @@ pytestmark = pytest.mark.django_db
 def _register_in_threads(accesses, value: str, before=None) -> list[BaseException]:
     """Each access registers ``value`` in a thread of its own (a connection of its own); the
     errors they raised, for the test to report."""
-    errors: list[BaseException] = []
 
     def run(access):
-        try:
-            if before is not None:
-                before()
-            selector_register(access=access, kind="email", value=value, reason="race")
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-        finally:
-            connection.close()
+        if before is not None:
+            before()
+        selector_register(access=access, kind="email", value=value, reason="race")
 
-    threads = [threading.Thread(target=run, args=(access,)) for access in accesses]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return run_in_threads(run, [(access,) for access in accesses])
 
 
 @pytest.mark.postgres

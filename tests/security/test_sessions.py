@@ -59,6 +59,7 @@ def test_sec_11_twelve_hours_ends_an_active_session(member):
     client = login_verified(Client(), member)
     _age_session(client, seen_ago=60, auth_ago=12 * 3600 + 1)
     assert client.get("/")["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session  # signed out, not only sent away
 
 
 def test_sec_11_background_polling_is_not_activity(member):
