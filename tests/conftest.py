@@ -4,6 +4,7 @@ import time
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.middleware import SESSION_AUTH_AT, SESSION_SEEN_AT
@@ -13,6 +14,15 @@ from partners.roles import Role
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    # A test-client request with Accept-Language leaves that language active in the thread
+    # (LocaleMiddleware activates it and nothing restores it), so a later test saw Dutch
+    # messages depending on the order the tests ran in.
+    yield
+    translation.deactivate()
 
 
 def pytest_runtest_setup(item):
