@@ -47,6 +47,7 @@ class Notification(models.Model):
         DIGEST = "digest", _("For the digest")
         DIGESTED = "digested", _("Sent in a digest")
         OFF = "off", _("Not emailed")
+        FAILED = "failed", _("Not delivered: the mail server kept refusing it")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -58,6 +59,9 @@ class Notification(models.Model):
     email = models.CharField(max_length=12, choices=Email.choices)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
+    # When delivery was last handed to Celery; cleared when the broker refused it. The sweeper
+    # leaves alone a row whose task may still be retrying, so retries never run in parallel.
+    email_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

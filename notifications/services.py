@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,14 @@ from accounts.models import User
 from notifications.models import ALWAYS_IMMEDIATE, Channel, Kind, Notification, Preference
 
 logger = logging.getLogger(__name__)
+
+# A row whose task was handed to Celery within this time may still be in its retry backoff
+# (notifications.deliver: 8 retries, backoff capped at 10 minutes, about 5 minutes in all with
+# jitter), so the sweeper leaves it alone rather than start a second, parallel retry chain.
+REQUEUE_AFTER = timedelta(minutes=20)
+# Refusals by the mail server across all retry chains before a row is given up as failed
+# (logged as an error for the operator) instead of being tried for ever.
+MAX_EMAIL_ATTEMPTS = 20
 _EMAIL_FOR_CHANNEL = {
     Channel.IMMEDIATE: Notification.Email.PENDING,
     Channel.DIGEST: Notification.Email.DIGEST,
@@ -48,6 +57,7 @@ def notify_each(*, kind: str, notices: list[tuple[list, str, str]]) -> list[Noti
     everyone = {user_id for recipients, _subject, _body in prepared for user_id in recipients}
     if not everyone:
         return []
+    now = timezone.now()
     chosen = dict(Preference.objects.filter(user_id__in=everyone, kind=kind).values_list("user_id", "channel"))
     rows = []
     for recipients, subject, body in prepared:
@@ -60,6 +70,7 @@ def notify_each(*, kind: str, notices: list[tuple[list, str, str]]) -> list[Noti
                     subject=subject[:200],
                     body=body[:2000],
                     email=_EMAIL_FOR_CHANNEL[channel],
+                    email_queued_at=now if channel == Channel.IMMEDIATE else None,
                 )
             )
     Notification.objects.bulk_create(rows)
@@ -69,14 +80,24 @@ def notify_each(*, kind: str, notices: list[tuple[list, str, str]]) -> list[Noti
     return rows
 
 
-def enqueue_delivery(notification_ids: list[int]) -> None:
+def enqueue_delivery(notification_ids: list[int]) -> int:
+    """Hand each row to Celery; return how many were handed over.
+
+    A broker outage must not fail the user's action, nor hold the request for one connection
+    timeout per recipient: the first refusal stops the loop (no publish retries), and the rows
+    left are marked not queued, for the sweeper.
+    """
     from notifications.tasks import deliver
 
-    for notification_id in notification_ids:
+    for position, notification_id in enumerate(notification_ids):
         try:
-            deliver.delay(notification_id)
-        except Exception:  # a broker outage must not fail the user's action; the sweeper retries
-            logger.warning("could not enqueue notification %s; the outbox sweeper will", notification_id)
+            deliver.apply_async((notification_id,), retry=False)
+        except Exception:
+            left = notification_ids[position:]
+            logger.warning("broker unreachable: %s notification(s) left to the outbox sweeper", len(left))
+            Notification.objects.filter(pk__in=left).update(email_queued_at=None)
+            return position
+    return len(notification_ids)
 
 
 def _portal_link() -> str:
@@ -85,38 +106,55 @@ def _portal_link() -> str:
 
 def notification_deliver(*, notification_id: int) -> bool:
     """Send one pending notification's email. True if this call sent it."""
-    with transaction.atomic():
-        row = (
-            Notification.objects.select_for_update()
-            .select_related("user")
-            .filter(pk=notification_id, email=Notification.Email.PENDING)
-            .first()
-        )
-        if row is None:
-            return False  # already sent (a redelivered task), or not to be emailed
-        row.email_attempts += 1
-        message = EmailMessage(
-            subject=row.subject,
-            body=f"{row.body}\n\n{_('Open the portal')}: {_portal_link()}\n",
-            to=[row.user.email],
-            headers={"Message-ID": row.message_id},
-        )
-        message.send()
-        row.email, row.email_sent_at = Notification.Email.SENT, timezone.now()
-        row.save(update_fields=["email", "email_sent_at", "email_attempts"])
+    try:
+        with transaction.atomic():
+            row = (
+                Notification.objects.select_for_update()
+                .select_related("user")
+                .filter(pk=notification_id, email=Notification.Email.PENDING)
+                .first()
+            )
+            if row is None:
+                return False  # already sent (a redelivered task), given up, or not to be emailed
+            row.email_attempts += 1
+            message = EmailMessage(
+                subject=row.subject,
+                body=f"{row.body}\n\n{_('Open the portal')}: {_portal_link()}\n",
+                to=[row.user.email],
+                headers={"Message-ID": row.message_id},
+            )
+            message.send()
+            row.email, row.email_sent_at = Notification.Email.SENT, timezone.now()
+            row.save(update_fields=["email", "email_sent_at", "email_attempts"])
+    except Exception:
+        # The failed attempt rolled back with the lock; count it outside, so a mail server that
+        # keeps refusing ends the retries instead of every sweep starting them again.
+        _record_failed_attempt(notification_id)
+        raise
     return True
 
 
+def _record_failed_attempt(notification_id: int) -> None:
+    pending = Notification.objects.filter(pk=notification_id, email=Notification.Email.PENDING)
+    pending.update(email_attempts=F("email_attempts") + 1)
+    if pending.filter(email_attempts__gte=MAX_EMAIL_ATTEMPTS).update(email=Notification.Email.FAILED):
+        logger.error("notification %s given up after %s refused deliveries", notification_id, MAX_EMAIL_ATTEMPTS)
+
+
 def outbox_sweep(*, older_than_minutes: int = 3) -> int:
-    """Enqueue again what has waited too long (broker outage, lost task)."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    stuck = list(
-        Notification.objects.filter(email=Notification.Email.PENDING, created_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:5000]
-    )
-    enqueue_delivery(stuck)
-    return len(stuck)
+    """Enqueue again what has waited too long: rows the broker refused (once they are a few
+    minutes old) and rows whose task was lost (handed over longer ago than any retry chain)."""
+    now = timezone.now()
+    never_queued = Q(email_queued_at__isnull=True, created_at__lt=now - timedelta(minutes=older_than_minutes))
+    with transaction.atomic():
+        stuck = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(never_queued | Q(email_queued_at__lt=now - REQUEUE_AFTER), email=Notification.Email.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:5000]
+        )
+        Notification.objects.filter(pk__in=stuck).update(email_queued_at=now)
+    return enqueue_delivery(stuck)
 
 
 def digests_send() -> int:

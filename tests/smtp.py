@@ -9,15 +9,19 @@ from aiosmtpd.controller import Controller
 
 
 class Recorder:
-    """Accepts mail; can hold the first message for a while before accepting it."""
+    """Accepts mail; can hold the first message for a while before accepting it, or refuse
+    every message with a temporary error (a mail server that is full or greylisting)."""
 
-    def __init__(self, hold_first_seconds: float = 0):
+    def __init__(self, hold_first_seconds: float = 0, refuse: bool = False):
         self.messages: list[bytes] = []
         self.started: list[float] = []
         self.hold = hold_first_seconds
+        self.refuse = refuse
 
     async def handle_DATA(self, server, session, envelope):
         self.started.append(time.monotonic())
+        if self.refuse:
+            return "451 4.3.0 Try again later"
         if self.hold and len(self.started) == 1:
             await asyncio.sleep(self.hold)
         self.messages.append(envelope.content)

@@ -32,13 +32,22 @@ def reminders_send() -> dict[str, int]:
     open_milestones = Milestone.objects.filter(done_date__isnull=True, due_date__isnull=False).select_related(
         "case", "owner_organisation"
     )
-    for field, filters, key, subject in (
-        ("overdue_notified_at", {"due_date__lt": today}, "milestones_overdue", _("Milestone overdue on case %(ref)s")),
+    # Subject and body name the case reference and the kind of event only: the milestone's kind
+    # and date are case content (a search or an arrest must never leave the portal by email).
+    for field, filters, key, subject, body in (
+        (
+            "overdue_notified_at",
+            {"due_date__lt": today},
+            "milestones_overdue",
+            _("Milestone overdue on case %(ref)s"),
+            _("A milestone of your organisation on case %(ref)s is past its due date."),
+        ),
         (
             "due_soon_notified_at",
             {"due_date__gte": today, "due_date__lte": today + timedelta(days=7)},
             "milestones_due_soon",
             _("Milestone due within a week on case %(ref)s"),
+            _("A milestone of your organisation on case %(ref)s is due within a week."),
         ),
     ):
         for milestone in open_milestones.filter(**filters, **{f"{field}__isnull": True}):
@@ -48,8 +57,7 @@ def reminders_send() -> dict[str, int]:
                         milestone.case,
                         organisation_members(milestone.owner_organisation),
                         subject % {"ref": milestone.case.reference},
-                        _("%(kind)s, due %(date)s.")
-                        % {"kind": milestone.get_kind_display(), "date": milestone.due_date},
+                        body % {"ref": milestone.case.reference},
                         kind=Kind.MILESTONE_DUE,
                     )
                     counts[key] += 1

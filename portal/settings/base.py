@@ -346,6 +346,13 @@ else:
         # the effective period is interval x throttle seconds.
         "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10, minimum=1),
         "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10, minimum=1),
+        # A web request that publishes while the broker is down waits for one quick refusal,
+        # not kombu's default of several seconds of reconnecting: the outbox row stays and the
+        # sweeper sends it later (notifications/services.py).
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
     }
     CELERY_BROKER_CONFIGURED = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)

@@ -3,6 +3,7 @@ from django.db import transaction
 from notifications.models import Kind, Notification
 from notifications.services import notify
 from tests.cases.conftest import new_case, shared_case, world  # noqa: F401 - shared personas
+from tests.deconfliction.conftest import desks  # noqa: F401 - two police forces with desks
 from tests.smtp import smtp  # noqa: F401 - the SMTP server fixture
 
 

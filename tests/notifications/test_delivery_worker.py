@@ -1,7 +1,10 @@
 """Email delivery against the real Redis broker, a real Celery worker process and a real SMTP
-server (aiosmtpd) on loopback: exactly once, after a SIGKILL mid-send, and after a broker outage."""
+server (aiosmtpd) on loopback: exactly once, after a broker outage, and the digest. The SIGKILL
+mid-send tests are in tests/security/test_faults.py (SECURITY.md line 26)."""
 
+import os
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.db import transaction
@@ -28,26 +31,58 @@ def test_a_notification_is_delivered_exactly_once(member, smtp):
 
 
 def _use_broker(url: str) -> None:
-    app.conf.broker_url = url
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration, so both
+    # change, or publishing would still reach the real broker and the outage would be no outage.
+    os.environ["CELERY_BROKER_URL"] = app.conf.broker_url = url
     pools.reset()  # connections and producers are rebuilt for the new address
     app._pool = None
     app.amqp._producer_pool = None
 
 
-def test_broker_outage_leaves_the_event_committed_and_the_sweeper_delivers(member, smtp):
-    recorder = smtp()
-    good_url = app.conf.broker_url
-    _use_broker("redis://127.0.0.1:1/0")  # nothing listens there: the broker is down
+@contextmanager
+def broker_down():
+    good_url = os.environ["CELERY_BROKER_URL"]
+    _use_broker("redis://127.0.0.1:1/0")  # nothing listens there
     try:
-        row = committed_notification(member)  # commits; enqueueing after commit fails and is only logged
+        with app.producer_or_acquire() as producer:
+            assert producer.connection.as_uri().endswith("127.0.0.1:1/0")
+        yield
     finally:
         _use_broker(good_url)
-    assert Notification.objects.get(pk=row.pk).email == "pending"
+
+
+def test_broker_outage_leaves_the_event_committed_and_the_sweeper_delivers(member, smtp):
+    recorder = smtp()
+    with broker_down():
+        row = committed_notification(member)  # commits; enqueueing after commit fails and is only logged
+    assert Notification.objects.filter(pk=row.pk, email="pending", email_queued_at=None).exists()
     with celery_worker(env={"EMAIL_URL": recorder.url}):
         Notification.objects.filter(pk=row.pk).update(created_at=row.created_at.replace(year=2000))
         assert outbox_sweep() == 1
         wait_for(lambda: Notification.objects.filter(pk=row.pk, email="sent").exists())
     assert _message_ids(recorder) == [row.message_id]
+
+
+def test_a_broker_outage_costs_one_refused_publish_not_one_per_recipient(
+    member, make_member, organisation, monkeypatch
+):
+    from notifications.tasks import deliver
+
+    colleagues = [make_member(organisation) for _ in range(30)]
+    publishes = []
+    publish = deliver.apply_async
+
+    def counted(*args, **kwargs):
+        publishes.append(args)
+        return publish(*args, **kwargs)
+
+    monkeypatch.setattr(deliver, "apply_async", counted)
+    with broker_down(), transaction.atomic():
+        rows = notify(users=[member, *colleagues], kind=Kind.CASE_SHARED, subject="Case shared", body="b")
+    assert len(publishes) == 1  # the user's request waited for one refusal, not for 31
+    left = Notification.objects.filter(pk__in=[r.pk for r in rows])
+    assert left.count() == 31
+    assert set(left.values_list("email", "email_queued_at")) == {("pending", None)}  # all for the sweeper
 
 
 def test_digest_by_a_real_worker_follows_each_users_preference(member, make_member, organisation, smtp):

@@ -1,9 +1,20 @@
+from datetime import timedelta
+from smtplib import SMTPException
+
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from notifications.models import Kind, Notification, Preference
-from notifications.services import digests_send, notification_deliver, notify, outbox_sweep, preferences_set
+from notifications.services import (
+    MAX_EMAIL_ATTEMPTS,
+    digests_send,
+    notification_deliver,
+    notify,
+    outbox_sweep,
+    preferences_set,
+)
 from notifications.tasks import deliver
 from tests.conftest import login_verified
 
@@ -48,13 +59,54 @@ def test_preferences_off_digest_and_always_immediate(member, django_capture_on_c
     assert len(mail.outbox) == 2
 
 
+def _aged(row, *, created_minutes: int, queued_minutes: int | None) -> None:
+    now = timezone.now()
+    Notification.objects.filter(pk=row.pk).update(
+        created_at=now - timedelta(minutes=created_minutes),
+        email_queued_at=None if queued_minutes is None else now - timedelta(minutes=queued_minutes),
+    )
+
+
 def test_pending_rows_are_swept_again(member):
-    rows = notify(users=[member], kind=Kind.CASE_SHARED, subject="s", body="b")  # no commit: nothing enqueued
-    Notification.objects.filter(pk=rows[0].pk).update(created_at=rows[0].created_at.replace(year=2000))
+    [row] = notify(users=[member], kind=Kind.CASE_SHARED, subject="s", body="b")  # no commit: nothing enqueued
+    _aged(row, created_minutes=60, queued_minutes=60)  # handed over long ago, and the task was lost
     assert mail.outbox == []
     assert outbox_sweep() == 1  # eager in the tests: the sweeper's enqueue delivers at once
     assert len(mail.outbox) == 1
     assert outbox_sweep() == 0
+
+
+def test_the_sweeper_leaves_rows_whose_task_may_still_be_retrying(member):
+    rows = notify(users=[member], kind=Kind.CASE_SHARED, subject="s", body="b")
+    rows += notify(users=[member], kind=Kind.TASK_ASSIGNED, subject="t", body="b")
+    rows += notify(users=[member], kind=Kind.HIT_RAISED, subject="h", body="b")
+    retrying, refused_recently, refused_earlier = rows
+    _aged(retrying, created_minutes=10, queued_minutes=10)  # within its retry chain
+    _aged(refused_recently, created_minutes=1, queued_minutes=None)  # the broker refused it a minute ago
+    _aged(refused_earlier, created_minutes=5, queued_minutes=None)
+    assert outbox_sweep() == 1
+    assert [m.subject for m in mail.outbox] == ["h"]
+    _aged(retrying, created_minutes=30, queued_minutes=30)  # longer than any retry chain: lost
+    assert outbox_sweep() == 1
+    assert [m.subject for m in mail.outbox] == ["h", "s"]
+
+
+def test_a_mail_server_that_keeps_refusing_ends_the_retries(member, smtp, settings):
+    recorder = smtp(refuse=True)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", int(recorder.url.rsplit(":", 1)[1])
+    [row] = notify(users=[member], kind=Kind.CASE_SHARED, subject="s", body="b")
+    for attempt in range(1, MAX_EMAIL_ATTEMPTS + 1):
+        with pytest.raises(SMTPException):
+            notification_deliver(notification_id=row.pk)
+        row.refresh_from_db()
+        assert row.email_attempts == attempt  # counted although the attempt rolled back
+    assert row.email == "failed"
+    assert len(recorder.started) == MAX_EMAIL_ATTEMPTS
+    _aged(row, created_minutes=600, queued_minutes=600)
+    assert outbox_sweep() == 0  # given up: no sweep starts it again
+    assert notification_deliver(notification_id=row.pk) is False
+    assert len(recorder.started) == MAX_EMAIL_ATTEMPTS and recorder.messages == []
 
 
 def test_bell_list_and_mark_read(member):
@@ -89,3 +141,35 @@ def test_notifications_are_per_user(member, make_member, organisation):
     other = make_member(organisation)
     notify(users=[other], kind=Kind.CASE_SHARED, subject="For the other one", body="b")
     assert "For the other one" not in login_verified(Client(), member).get("/notifications/").content.decode()
+
+
+def test_an_operation_conflict_tells_both_sides_by_the_kind_of_event_only(desks, django_capture_on_commit_callbacks):
+    from deconfliction.models import Operation
+    from deconfliction.services import operation_plan
+    from tests.conftest import membership_of
+
+    start = timezone.now() + timedelta(days=1)
+
+    def plan(user, title):
+        return operation_plan(
+            membership=membership_of(user),
+            kind=Operation.Kind.SEARCH,
+            title=title,
+            country="NL",
+            starts_at=start,
+            ends_at=start + timedelta(hours=4),
+            latitude=52.3676,
+            longitude=4.9041,
+            radius_m=500,
+        )
+
+    plan(desks["user_nl"], "Search at the Keizersgracht address")
+    assert not Notification.objects.filter(kind=Kind.OPERATION_CONFLICT).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        plan(desks["user_be"], "Arrest of the courier")
+    told = Notification.objects.filter(kind=Kind.OPERATION_CONFLICT)
+    assert {desks["user_nl"].pk, desks["user_be"].pk} <= set(told.values_list("user_id", flat=True))
+    emailed = {address for m in mail.outbox for address in m.to}
+    assert {desks["user_nl"].email, desks["user_be"].email} <= emailed
+    for message in mail.outbox:  # neither side's plans leave the portal by email
+        assert "Keizersgracht" not in message.body and "courier" not in message.body

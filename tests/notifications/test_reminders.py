@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from accounts.models import User
@@ -40,6 +41,21 @@ def test_overdue_tasks_and_due_milestones_are_told_once(world, shared_case):
     assert Notification.objects.filter(kind="task_overdue", user=world.partner_liaison).count() == 1
     assert Notification.objects.filter(kind="milestone_due", user=world.liaison).count() == 2
     assert not Notification.objects.filter(user=world.outsider).exists()
+
+
+def test_reminder_emails_name_the_case_and_the_event_only(world, shared_case, django_capture_on_commit_callbacks):
+    due = timezone.localdate() + timedelta(days=2)
+    Milestone.objects.create(
+        case=shared_case, kind=MilestoneKind.SEARCH_ARREST, owner_organisation=world.lead, due_date=due
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_send()["milestones_due_soon"] == 1
+    assert mail.outbox
+    for message in mail.outbox:
+        text = f"{message.subject}\n{message.body}"
+        assert shared_case.reference in text
+        assert "arrest" not in text.lower() and "search" not in text.lower()  # an operation never leaves by email
+        assert due.isoformat() not in text and shared_case.title not in text
 
 
 def test_red_case_reminders_reach_named_people_only(world, new_case):
