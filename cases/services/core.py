@@ -284,17 +284,18 @@ def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None
                 decided_at=timezone.now(),
             )
             _grant(named)
+        leads = _leads_ever(case)
         for share in CaseShare.objects.filter(case=case, status=Status.ACTIVE).select_related(
             "organisation", "membership"
         ):
             if share.is_named and share.membership_id == access.membership.pk:
                 continue
-            refusal = _tlp_forbids_existing(case, share)
+            refusal = _tlp_forbids_existing(case, share, leads)
             if refusal:
                 _end_share(share, Status.REVOKED, refusal)
                 revoked.append(share)
-        for pending in CaseShare.objects.filter(case=case, status=Status.PENDING):
-            if _tlp_forbids_existing(case, pending):
+        for pending in CaseShare.objects.filter(case=case, status=Status.PENDING).select_related("organisation"):
+            if _tlp_forbids_existing(case, pending, leads):
                 pending.status, pending.ended_at = Status.REJECTED, timezone.now()
                 pending.save(update_fields=["status", "ended_at"])
     timeline_add(
@@ -323,8 +324,23 @@ def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None
     return revoked
 
 
-def _tlp_forbids_existing(case: Case, share: CaseShare) -> str | None:
+def _leads_ever(case: Case) -> set[int]:
+    """The lead organisation and every organisation that handed the lead over: their shares
+    were made as lead, never as a recipient passing the case on."""
+    handed_over = LeadHandover.objects.filter(case=case, status=LeadHandover.Status.ACCEPTED)
+    return {case.lead_organisation_id, *handed_over.values_list("from_organisation_id", flat=True)}
+
+
+def _tlp_forbids_existing(case: Case, share: CaseShare, leads: set[int]) -> str | None:
     organisation = share.organisation
+    if (
+        case.tlp == TLP.AMBER
+        and share.requested_by_organisation_id not in leads
+        and share.requested_by_organisation_id != organisation.pk
+    ):
+        # A GREEN case a partner passed on to a third organisation: under AMBER a recipient
+        # shares only inside its own organisation, so that re-share goes.
+        return _("You received this AMBER case: you may share it only inside your own organisation.")
     if organisation.kind in RESTRICTED_KINDS and case.tlp in (TLP.AMBER_STRICT, TLP.RED):
         return _("NGO and industry organisations never receive AMBER+STRICT or RED cases.")
     if case.tlp == TLP.RED and not share.is_named:
@@ -535,6 +551,10 @@ def case_share_revoke(
     lead = revoker.organisation_id == share.case.lead_organisation_id
     if not lead and share.requested_by_organisation_id != revoker.organisation_id:
         raise PermissionDenied(_("Only the lead organisation or the organisation that shared may revoke."))
+    # A share still awaiting its second approver was never the recipient's to know of: it is
+    # withdrawn without telling them (telling would name the case to, say, a foreign force
+    # before four eyes agreed).
+    was_active = share.status == Status.ACTIVE
     _end_share(share, Status.REVOKED, reason or _("Revoked"))
     timeline_add(
         share.case,
@@ -551,12 +571,13 @@ def case_share_revoke(
         obj=share.case,
         details={"share": str(share.uuid), "reason": reason},
     )
-    notify_users(
-        [share.membership.user] if share.is_named else organisation_members(share.organisation),
-        _("Access to case %(ref)s ended") % {"ref": share.case.reference},
-        _("Your access to case %(ref)s was revoked.") % {"ref": share.case.reference},
-        kind=Kind.SHARE_REVOKED,
-    )
+    if was_active:
+        notify_users(
+            [share.membership.user] if share.is_named else organisation_members(share.organisation),
+            _("Access to case %(ref)s ended") % {"ref": share.case.reference},
+            _("Your access to case %(ref)s was revoked.") % {"ref": share.case.reference},
+            kind=Kind.SHARE_REVOKED,
+        )
     return share
 
 

@@ -1,5 +1,6 @@
 """Personas for case tests: the lead organisation, a partner it shares with, an outsider,
-an NGO, a foreign police force, and a member of both the lead and the NGO."""
+an NGO, a foreign police force, an industry partner, an international organisation, and a member
+of both the lead and the NGO."""
 
 from types import SimpleNamespace
 
@@ -38,7 +39,17 @@ def world(db, make_member):
     outsider_org = OrganisationFactory(name="Outsider police", short_code="outsider", kind="police", country="BE")
     ngo = OrganisationFactory(name="Hotline", short_code="hotline", kind="ngo", country="NL")
     foreign = OrganisationFactory(name="Foreign police", short_code="foreign", kind="foreign_police", country="PH")
-    w = SimpleNamespace(lead=lead, partner=partner, outsider_org=outsider_org, ngo=ngo, foreign=foreign)
+    industry = OrganisationFactory(name="Hosting provider", short_code="host", kind="industry", country="NL")
+    international = OrganisationFactory(name="Europol EC3", short_code="ec3", kind="international", country="NL")
+    w = SimpleNamespace(
+        lead=lead,
+        partner=partner,
+        outsider_org=outsider_org,
+        ngo=ngo,
+        foreign=foreign,
+        industry=industry,
+        international=international,
+    )
     w.liaison = make_member(lead, role=Role.LIAISON, email="liaison@lead.example")
     w.colleague = make_member(lead, role=Role.LIAISON, email="colleague@lead.example")
     w.lead_admin = make_member(lead, role=Role.ORG_ADMIN, email="admin@lead.example")
@@ -47,6 +58,8 @@ def world(db, make_member):
     w.outsider = make_member(outsider_org, role=Role.LIAISON, email="liaison@outsider.example")
     w.ngo_worker = make_member(ngo, role=Role.NGO_CASEWORKER, email="worker@hotline.example")
     w.foreign_liaison = make_member(foreign, role=Role.LIAISON, email="liaison@foreign.example")
+    w.industry_worker = make_member(industry, role=Role.NGO_CASEWORKER, email="abuse@host.example")
+    w.international_liaison = make_member(international, role=Role.LIAISON, email="liaison@ec3.example")
     w.dual = make_member(lead, role=Role.ANALYST, email="dual@lead.example")
     membership_create(user=w.dual, organisation=ngo, role=Role.NGO_CASEWORKER)
     return w

@@ -13,7 +13,9 @@ from cases.services import (
     case_handover_propose,
     case_share,
     case_share_decide,
+    case_share_revoke,
 )
+from notifications.models import Notification
 from tests.cases.conftest import access_for, client_for
 
 pytestmark = pytest.mark.django_db
@@ -81,19 +83,30 @@ def test_amber_strict_never_leaves_the_lead_organisation(world, new_case):
 # --- NGO and industry ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("restricted", ["ngo", "industry"])
 @pytest.mark.parametrize("tlp", [TLP.AMBER_STRICT, TLP.RED])
-def test_ngo_never_receives_amber_strict_or_red(world, new_case, tlp):
+def test_ngo_and_industry_never_receive_amber_strict_or_red(world, new_case, tlp, restricted):
+    organisation = getattr(world, restricted)
+    worker = world.ngo_worker if restricted == "ngo" else world.industry_worker
     case = new_case(tlp)
     with pytest.raises(ValidationError, match="NGO and industry"):
         case_share(
             access=access_for(world.liaison, case),
-            membership=world.ngo_worker.memberships.get(),
+            membership=worker.memberships.get(),
             level=AccessLevel.VIEW,
             reason="x",
+            legal_basis=LegalBasis.MLA,
         )
     with pytest.raises(ValidationError):
-        case_share(access=access_for(world.liaison, case), organisation=world.ngo, level=AccessLevel.VIEW, reason="x")
-    assert not _sees(world.ngo_worker, case)
+        case_share(
+            access=access_for(world.liaison, case),
+            organisation=organisation,
+            level=AccessLevel.VIEW,
+            reason="x",
+            legal_basis=LegalBasis.MLA,
+        )
+    assert not CaseShare.objects.filter(case=case, organisation=organisation).exists()
+    assert not _sees(worker, case)
 
 
 def test_ngo_may_receive_amber_and_loses_it_when_tightened(world, new_case):
@@ -150,6 +163,53 @@ def test_green_recipient_may_reshare_to_any_organisation(world, new_case):
         level=AccessLevel.VIEW,
         reason="neighbouring force",
     )
+    assert _sees(world.outsider, case)
+
+
+def test_clear_case_goes_to_any_organisation(world, new_case):
+    case = new_case(TLP.CLEAR)
+    case_share(access=access_for(world.liaison, case), organisation=world.ngo, level=AccessLevel.VIEW, reason="x")
+    assert _sees(world.ngo_worker, case)
+
+
+def test_tightening_to_amber_revokes_what_a_partner_passed_on(world, new_case, django_capture_on_commit_callbacks):
+    """GREEN lets a partner pass the case to anyone; AMBER does not, so those re-shares go,
+    while the lead's own shares and the partner's shares inside itself stay."""
+    case = new_case(TLP.GREEN)
+    case_share(
+        access=access_for(world.liaison, case), organisation=world.partner, level=AccessLevel.SHARE, reason="co-lead"
+    )
+    partner = access_for(world.partner_liaison, case)
+    passed_on = case_share(access=partner, organisation=world.outsider_org, level=AccessLevel.VIEW, reason="x")
+    inside = case_share(
+        access=partner, membership=world.partner_analyst.memberships.get(), level=AccessLevel.VIEW, reason="ours"
+    )
+    assert _sees(world.outsider, case)
+    with django_capture_on_commit_callbacks(execute=True):
+        revoked = case_change_tlp(access=access_for(world.liaison, case), tlp=TLP.AMBER)
+    assert [s.pk for s in revoked] == [passed_on.pk]
+    assert "only inside your own organisation" in CaseShare.objects.get(pk=passed_on.pk).end_reason
+    assert CaseShare.objects.get(pk=inside.pk).status == CaseShare.Status.ACTIVE
+    assert not _sees(world.outsider, case)
+    assert _sees(world.partner_liaison, case)
+    # The recipient is told that its access ended, by reference only.
+    told = Notification.objects.filter(kind="share_revoked")
+    assert set(told.values_list("user_id", flat=True)) == {world.outsider.pk}
+    assert case.title not in told.get().body and case.reference in told.get().subject
+    assert [m.to for m in mail.outbox if case.reference in m.subject and "ended" in m.subject] == [
+        [world.outsider.email]
+    ]
+
+
+def test_tightening_to_amber_keeps_shares_a_former_lead_made(world, new_case):
+    case = new_case(TLP.GREEN)
+    lead = access_for(world.liaison, case)
+    case_share(access=lead, organisation=world.partner, level=AccessLevel.SHARE, reason="co-lead")
+    case_share(access=lead, organisation=world.outsider_org, level=AccessLevel.VIEW, reason="neighbour")
+    handover = case_handover_propose(access=lead, organisation=world.partner, reason="suspect moved")
+    case_handover_decide(access=access_for(world.partner_liaison, case), handover=handover, accept=True)
+    case.refresh_from_db()
+    assert case_change_tlp(access=access_for(world.partner_liaison, case), tlp=TLP.AMBER) == []
     assert _sees(world.outsider, case)
 
 
@@ -264,6 +324,58 @@ def test_four_eyes_through_the_pages(world, shared_case):
     assert shared_case.reference in approvals
     client_for(world.colleague).post(f"/cases/{shared_case.uuid}/shares/{share.uuid}/approve/")
     assert _sees(world.foreign_liaison, shared_case)
+
+
+@pytest.mark.parametrize("kind", ["foreign", "international", "industry"])
+def test_every_cross_border_share_waits_for_four_eyes(world, new_case, kind):
+    case = new_case(TLP.GREEN)
+    organisation = getattr(world, kind)
+    recipient = {"foreign": world.foreign_liaison, "international": world.international_liaison}.get(
+        kind, world.industry_worker
+    )
+    with pytest.raises(ValidationError, match="legal basis"):
+        case_share(access=access_for(world.liaison, case), organisation=organisation, level="view", reason="x")
+    share = case_share(
+        access=access_for(world.liaison, case),
+        organisation=organisation,
+        level=AccessLevel.VIEW,
+        reason="x",
+        legal_basis=LegalBasis.MLA,
+    )
+    assert share.status == CaseShare.Status.PENDING and not _sees(recipient, case)
+    case_share_decide(access=access_for(world.colleague, case), share=share, approve=True)
+    assert _sees(recipient, case)
+
+
+def test_withdrawing_a_share_before_approval_tells_the_recipient_nothing(
+    world, shared_case, django_capture_on_commit_callbacks
+):
+    share = case_share(
+        access=access_for(world.liaison, shared_case),
+        organisation=world.foreign,
+        level=AccessLevel.VIEW,
+        reason="x",
+        legal_basis=LegalBasis.POLICE_TREATY,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        case_share_revoke(access=access_for(world.liaison, shared_case), share=share, reason="sent too early")
+    assert CaseShare.objects.get(pk=share.pk).status == CaseShare.Status.REVOKED
+    # Four eyes never agreed: the foreign force must not learn that the case exists.
+    assert not Notification.objects.filter(user=world.foreign_liaison).exists()
+    assert not [m for m in mail.outbox if world.foreign_liaison.email in m.to]
+    assert not _sees(world.foreign_liaison, shared_case)
+
+
+def test_revoking_an_active_share_tells_the_recipient(world, shared_case, django_capture_on_commit_callbacks):
+    share = CaseShare.objects.get(case=shared_case, organisation=world.partner)
+    with django_capture_on_commit_callbacks(execute=True):
+        case_share_revoke(access=access_for(world.liaison, shared_case), share=share, reason="done")
+    told = Notification.objects.filter(kind="share_revoked")
+    assert set(told.values_list("user_id", flat=True)) == {world.partner_liaison.pk, world.partner_analyst.pk}
+    assert {tuple(m.to) for m in mail.outbox if "ended" in m.subject} == {
+        (world.partner_liaison.email,),
+        (world.partner_analyst.email,),
+    }
 
 
 def test_rejected_share_never_gives_access(world, shared_case):
