@@ -137,6 +137,65 @@ def seed_cases() -> int:
         reason="Victim support",
     )
     milestone_set_apply(access=_access(tbkk, heron))
+    obr = "investigator@obr.politie.example"
+    subscriber = task_create(
+        access=_access(tbkk, heron),
+        title="Request subscriber data for the extorting account",
+        assigned_organisation=_org("nl-police-obr"),
+        priority=Task.Priority.URGENT,
+        due_date=timezone.localdate() + timedelta(days=2),
+    )
+    task_set_status(access=_access(obr, heron), task=subscriber, status=Task.Status.IN_PROGRESS)
+    support = task_create(
+        access=_access(tbkk, heron),
+        title="Offer the sextortion helpline's support route to the reporting family",
+        assigned_organisation=_org("nl-childrights"),
+        due_date=timezone.localdate() + timedelta(days=5),
+    )
+    task_set_status(
+        access=_access("caseworker@childrights.example", heron),
+        task=support,
+        status=Task.Status.DECLINED,
+        reason="The family is already in contact with the helpline through school.",
+    )
+    case_note_add(
+        access=_access(obr, heron),
+        body="Provider answered the preservation request; data expected within 10 working days.",
+    )
+    case_note_add(
+        access=_access(tbkk, heron),
+        body="Two more reports with the same payment demand came in through the hotline this week.",
+    )
+
+    # Osprey: a regional grooming case; the unit plans its own steps.
+    osprey = made["Operation Osprey"]
+    milestone_set_apply(access=_access(obr, osprey))
+    internal = task_create(
+        access=_access(obr, osprey),
+        title="Prepare the interview plan",
+        assigned_organisation=_org("nl-police-obr"),
+        due_date=timezone.localdate() + timedelta(days=10),
+    )
+    for status in (Task.Status.ACCEPTED, Task.Status.BLOCKED):
+        task_set_status(access=_access(obr, osprey), task=internal, status=status)
+    case_note_add(access=_access(obr, osprey), body="Waiting for the platform's answer before the interview.")
+
+    # Avocet: the prosecution service leads and asks the national team for help.
+    avocet = made["Operation Avocet"]
+    case_share(
+        access=_access("prosecutor@lp.om.example", avocet),
+        organisation=_org("nl-police-tbkk"),
+        level=AccessLevel.CONTRIBUTE,
+        reason="Forensic triage by the national team",
+    )
+    triage = task_create(
+        access=_access("prosecutor@lp.om.example", avocet),
+        title="Triage the seized devices for known hashes",
+        assigned_organisation=_org("nl-police-tbkk"),
+        priority=Task.Priority.HIGH,
+        due_date=timezone.localdate() + timedelta(days=14),
+    )
+    task_set_status(access=_access(tbkk, avocet), task=triage, status=Task.Status.ACCEPTED)
 
     # Nightjar: RED, named people only.
     case_share(
@@ -153,6 +212,17 @@ def seed_cases() -> int:
         organisation=_org("nl-om-rtm"),
         level=AccessLevel.CONTRIBUTE,
         reason="Trial in Rotterdam",
+    )
+    verdict_task = task_create(
+        access=_access(tbkk, curlew),
+        title="Send the verdict date for the case file",
+        assigned_organisation=_org("nl-om-rtm"),
+    )
+    for status in (Task.Status.ACCEPTED, Task.Status.DONE):
+        task_set_status(access=_access("prosecutor@rtm.om.example", curlew), task=verdict_task, status=status)
+    case_note_add(
+        access=_access("prosecutor@rtm.om.example", curlew),
+        body="Verdict given; no appeal lodged within the term. The case can be closed.",
     )
     case_update(
         access=_access(tbkk, curlew),

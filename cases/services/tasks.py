@@ -116,7 +116,7 @@ def task_set_status(
         raise ValidationError(
             {
                 "status": _("A task that is %(old)s cannot become %(new)s.")
-                % {"old": task.get_status_display(), "new": status}
+                % {"old": task.get_status_display(), "new": dict(Task.Status.choices).get(status, status)}
             }
         )
     if status == Task.Status.DECLINED and not reason.strip():
