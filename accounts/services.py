@@ -190,7 +190,11 @@ def enrolment_confirm(*, device: TOTPDevice, token: str, request: HttpRequest | 
         raise ValidationError(_("This device is already confirmed."))
     if not totp_verify(device=device, token=token):
         return None
-    replaced, _counts = TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+    others = TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk)
+    # Only a confirmed device counts as replaced: an unconfirmed one is what an abandoned
+    # enrolment left behind, and telling its owner "your app was replaced" would be a false alarm.
+    replaced = others.filter(confirmed=True).count()
+    others.delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = backup_codes_replace(user=device.user)

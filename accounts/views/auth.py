@@ -19,13 +19,15 @@ from accounts.forms import GENERIC_LOGIN_ERROR, LoginForm, OTPForm
 from accounts.middleware import SESSION_AUTH_AT, SESSION_SEEN_AT
 from accounts.models import BackupCodeDevice, TOTPDevice
 from accounts.otp import user_has_confirmed_device
+from accounts.selectors import first_enrolment_open, invitation_pending_exists
 from accounts.throttle import ip_record_failure, ip_wait_seconds
 from audit.services import Result, audit_record
 from partners.selectors import membership_active_get
 from portal.utils.http import client_ip
 
 NEXT_SESSION_KEY = "login_next"
-# Set when an enrolment link was used in this session: the only way to enrol a first device.
+# Set when an enrolment link was used in this session, or when an invitee resumes an abandoned
+# enrolment with their password (_no_second_factor): the only ways to enrol a first device.
 ENROL_ALLOWED_KEY = "enrol_allowed"
 
 
@@ -97,18 +99,31 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def _no_second_factor(request: HttpRequest) -> HttpResponse:
-    """No device (a new account, or one whose second factor was reset): only the enrolment link
-    from the email can set one up, never the password alone."""
-    if request.session.get(ENROL_ALLOWED_KEY) == request.user.pk:
+    """No device (a new account, or one whose second factor was reset): the enrolment link from
+    the email sets one up. The password alone does only for an invitee who has never had a
+    device, within 72 hours of accepting the invitation (see first_enrolment_open)."""
+    user = request.user
+    if request.session.get(ENROL_ALLOWED_KEY) == user.pk:
         return redirect("accounts:enrol")
+    if first_enrolment_open(user=user):
+        # The session key was rotated by login() at the password step; the OTP step rotates it
+        # again when the new device is confirmed, as for enrolment straight from the link.
+        request.session[ENROL_ALLOWED_KEY] = user.pk
+        audit_record(action="second_factor.enrol_resume", request=request, actor=user, obj=user)
+        return redirect("accounts:enrol")
+    link_pending = invitation_pending_exists(user=user)
     logout(request)
-    messages.error(
-        request,
-        _(
+    if link_pending:
+        message = _(
             "Your account has no second factor. Use the enrolment link your organisation admin "
             "sent you, or ask them for a new one."
-        ),
-    )
+        )
+    else:
+        message = _(
+            "Your account has no second factor, and the time to set one up with your invitation "
+            "has passed. Ask your organisation admin for a new enrolment link."
+        )
+    messages.error(request, message)
     return redirect("accounts:login")
 
 

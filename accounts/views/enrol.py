@@ -26,9 +26,10 @@ REAUTH_SECONDS = 5 * 60
 
 
 def _may_enrol(request: HttpRequest) -> bool:
-    """A first device only right after using an enrolment link; replacing one only within five
-    minutes of re-authenticating. A password alone never enrols a device (after a second-factor
-    reset the password might be all an attacker has)."""
+    """A first device only in a session the enrolment gate opened (an enrolment link, or the
+    password of an invitee resuming within 72 hours: auth._no_second_factor); replacing one only
+    within five minutes of re-authenticating. After a second-factor reset the password alone
+    never enrols a device (it might be all an attacker has)."""
     if not user_has_confirmed_device(request.user):
         return request.session.get(ENROL_ALLOWED_KEY) == request.user.pk
     reauth_at = request.session.get(REAUTH_KEY)

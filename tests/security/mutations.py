@@ -152,6 +152,17 @@ MUTANTS: list[Mutant] = [
         "accounts/signals.py",
         "        user_lock(user=user, request=request)\n",
         "        pass\n",
+        (
+            AUTHN + "test_sec_05_fifth_failure_locks_until_admin_unlocks",
+            AUTHN + "test_sec_05_lock_outlasts_the_axes_cool_off",
+        ),
+    ),
+    Mutant(
+        5,
+        "Unlocking leaves axes' failure records, so the account stays locked for axes.",
+        "accounts/services.py",
+        "    axes_reset(username=user.email)\n",
+        "",
         (AUTHN + "test_sec_05_fifth_failure_locks_until_admin_unlocks",),
     ),
     Mutant(
