@@ -20,7 +20,7 @@ from audit.services import Result, audit_record
 from partners.models import Membership, Organisation
 from partners.roles import Capability, Role, role_can
 from partners.services import membership_create, membership_end
-from portal.utils.crypto import sha256_hex
+from portal.utils.crypto import reencrypt_str, sha256_hex
 
 
 def _new_invitation(
@@ -329,3 +329,25 @@ def user_time_zone_set(*, user: User, time_zone: str, request: HttpRequest | Non
         raise ValidationError({"time_zone": _("Unknown time zone.")})
     User.objects.filter(pk=user.pk).update(time_zone=time_zone)
     audit_record(action="user.time_zone", request=request, actor=user, obj=user, details={"time_zone": time_zone})
+
+
+def totp_seeds_reencrypt(*, batch_size: int = 500) -> int:
+    """Re-encrypt every authenticator seed under the current (first) field-encryption key.
+
+    Run after prepending a new key to FIELD_ENCRYPTION_KEYS; once it (and selectors_rekey, for
+    the selector values) has finished, the old key can be removed without locking anyone out.
+    Each batch is its own transaction and a seed already under the current key is rewritten
+    harmlessly, so an interrupted run is simply run again.
+    """
+    done, last_pk = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(TOTPDevice.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+            if not batch:
+                break
+            for device in batch:
+                device.key_encrypted = reencrypt_str(device.key_encrypted)
+            TOTPDevice.objects.bulk_update(batch, ["key_encrypted"])
+            done, last_pk = done + len(batch), batch[-1].pk
+    audit_record(action="second_factor.reencrypt", details={"devices": done})
+    return done

@@ -28,7 +28,8 @@ if IS_PRODUCTION and DEBUG:
 # Development defaults are public (they are in this file) and therefore refused in production.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105 - public dev default, refused in production
 # Fernet keys (url-safe base64 of 32 bytes). The first key encrypts; all keys decrypt, so a
-# new key can be prepended and data re-encrypted at leisure (``manage.py rotate_keys``).
+# new key can be prepended and data re-encrypted at leisure (``manage.py totp_reencrypt`` and
+# ``manage.py selectors_rekey``); then the old key can go.
 DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtMDE="
 # HMAC keys for selector digests, "version:base64". The first is current; matching covers all.
 DEV_SELECTOR_HMAC_KEY = "1:ZGV2LW9ubHktc2VsZWN0b3Ita2V5LWRvLW5vdC11c2U="
@@ -394,6 +395,15 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- API ---------------------------------------------------------------------------------
 API_RATE = env_str("API_RATE", "600/min")  # requests per token (or session user)
+# The largest body Django reads into memory. Sized for the selector batch API: 10,000 items
+# (deconfliction.services.MAX_BATCH) at the largest the schema allows (value 1,000 characters,
+# qualifier 40, note 500, the longest kind; every character up to 4 bytes of UTF-8) are
+# 6,229 bytes of JSON each, about 62.3 MB in all; 64 MiB leaves room for pretty-printing.
+# Django's default of 2.5 MB refused a batch of long values. Clients that \u-escape non-ASCII
+# text can exceed this at the extremes and should send fewer items per request; a larger body
+# is answered 413 (portal.api.exception_handler).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.tokens.BearerTokenAuthentication",
