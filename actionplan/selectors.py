@@ -1,14 +1,15 @@
 """Reads for the action plan. Every figure computed from cases leaves here suppressed."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.utils import timezone
 
-from actionplan.metrics import ADDITIVE
+from actionplan.metrics import ADDITIVE, RELATION, VALUE_IS_COUNT
 from actionplan.models import ActionPlan, Indicator, IndicatorValue, Measure, ProgressUpdate
 from actionplan.services import previous_quarter
-from actionplan.suppression import NATIONAL, TOTAL, Cell, suppress_grid
+from actionplan.suppression import NATIONAL, THRESHOLD, TOTAL, Cell, suppress_grid
 from partners.models import Organisation
 
 GRACE_DAYS = 14  # an update is late this long after its quarter ended
@@ -67,15 +68,34 @@ class IndicatorTable:
         """(period, national cell, organisation cells) for tables."""
         return [(p, n, self.row(p)) for p, n in zip(self.periods, self.national, strict=True)]
 
+    @property
+    def has_secondary(self) -> bool:
+        """Whether a cell is marked "x", so the page explains the mark where it is used."""
+        return any(c.secondary for c in self.cells.values())
+
 
 def _period(year: int, quarter: int) -> str:
     return f"{year}" if not quarter else f"{year}-Q{quarter}"
 
 
+def indicator_tables(*, indicators: list[Indicator]) -> dict[int, IndicatorTable]:
+    """Each indicator's figures: national per period, per organisation, and a grand total, all
+    suppressed together (see actionplan.suppression); for any number of indicators in two queries."""
+    values: dict[int, list[IndicatorValue]] = defaultdict(list)
+    for value in IndicatorValue.objects.filter(indicator__in=indicators).order_by("indicator_id", "year", "quarter"):
+        values[value.indicator_id].append(value)
+    org_ids = {v.organisation_id for rows in values.values() for v in rows if v.organisation_id}
+    organisations = list(Organisation.objects.filter(pk__in=org_ids).order_by("name"))
+    return {indicator.pk: _suppressed_table(indicator, values[indicator.pk], organisations) for indicator in indicators}
+
+
 def indicator_table(*, indicator: Indicator) -> IndicatorTable:
-    """The indicator's figures: national per period, per organisation, and a grand total, all
-    suppressed together (see actionplan.suppression)."""
-    values = list(IndicatorValue.objects.filter(indicator=indicator).order_by("year", "quarter"))
+    return indicator_tables(indicators=[indicator])[indicator.pk]
+
+
+def _suppressed_table(
+    indicator: Indicator, values: list[IndicatorValue], organisations: list[Organisation]
+) -> IndicatorTable:
     grid: dict[tuple, Cell] = {}
     org_ids: set[int] = set()
     for v in values:
@@ -83,15 +103,20 @@ def indicator_table(*, indicator: Indicator) -> IndicatorTable:
         if v.organisation_id:
             org_ids.add(v.organisation_id)
     periods = sorted({p for p, _o in grid})
-    additive = indicator.source == Indicator.Source.MANUAL or indicator.metric in ADDITIVE
+    computed = indicator.source == Indicator.Source.COMPUTED
     national = [grid[(p, NATIONAL)] for p in periods if (p, NATIONAL) in grid]
-    if additive and national and indicator.source == Indicator.Source.COMPUTED:
+    if computed and national and indicator.metric in ADDITIVE:
         grid[(TOTAL, NATIONAL)] = Cell(sum(c.value or 0 for c in national), sum(c.count or 0 for c in national))
-    suppress_grid(grid, additive=additive)
+    # Entered figures count no cases: nothing in them is small, nothing needs protecting.
+    suppress_grid(
+        grid,
+        relation=RELATION[indicator.metric] if computed else None,
+        primary_max=THRESHOLD - 1 if computed and indicator.metric in VALUE_IS_COUNT else None,
+    )
     return IndicatorTable(
         indicator=indicator,
         periods=periods,
-        organisations=list(Organisation.objects.filter(pk__in=org_ids).order_by("name")),
+        organisations=[org for org in organisations if org.pk in org_ids],
         cells=grid,
         national=[grid.get((p, NATIONAL), Cell(None, None)) for p in periods],
         total=grid.get((TOTAL, NATIONAL)),
@@ -107,11 +132,12 @@ class Chart:
     target_y: float | None
     y_max: float
     y_ticks: list[dict]
+    has_secondary: bool = False  # a point is marked "x": the caption explains the mark
 
 
 def indicator_chart(table: IndicatorTable, *, width: int = 560, height: int = 220) -> Chart:
     """Server-rendered SVG geometry of the national series with the target line. Suppressed
-    points are drawn as open markers labelled "<5" and break the line."""
+    points are drawn as open markers labelled with their mark ("<5" or "x") and break the line."""
     left, right, top, bottom = 48, 34, 12, 32
     values = [c.value for c in table.national if c.value is not None and not c.suppressed]
     target = table.indicator.target
@@ -135,6 +161,7 @@ def indicator_chart(table: IndicatorTable, *, width: int = 560, height: int = 22
                 "label": period,
                 "display": cell.display,
                 "suppressed": cell.suppressed,
+                "secondary": cell.secondary,
                 "visible": visible,
             }
         )
@@ -150,4 +177,5 @@ def indicator_chart(table: IndicatorTable, *, width: int = 560, height: int = 22
         target_y=round(y(target), 1) if target is not None else None,
         y_max=y_max,
         y_ticks=ticks,
+        has_secondary=any(p["secondary"] for p in points),
     )

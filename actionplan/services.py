@@ -4,12 +4,13 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from actionplan.metrics import COMPUTE, national
+from actionplan.metrics import SNAPSHOT, compute
 from actionplan.models import (
     ActionPlan,
     Indicator,
@@ -168,14 +169,16 @@ def indicator_value_set(
 @transaction.atomic
 def indicators_refresh(*, plan: ActionPlan | None = None) -> int:
     """Recompute every computed indicator from the cases (per quarter, per lead organisation and
-    national). The previous computed figures are replaced in the same transaction."""
+    national). The previous computed figures are replaced in the same transaction: all of them
+    for metrics the cases give again for every quarter, only the quarters just computed for
+    snapshots of "now" (metrics.SNAPSHOT), whose earlier quarters are their only history."""
     indicators = Indicator.objects.filter(source=Indicator.Source.COMPUTED)
     if plan is not None:
         indicators = indicators.filter(plan=plan)
     written = 0
     now = timezone.now()
     for indicator in indicators:
-        rows = COMPUTE[indicator.metric]()
+        rows, totals = compute(indicator.metric)
         values = [
             IndicatorValue(
                 indicator=indicator, year=y, quarter=q, organisation_id=org, value=v, case_count=n, computed_at=now
@@ -186,9 +189,16 @@ def indicators_refresh(*, plan: ActionPlan | None = None) -> int:
             IndicatorValue(
                 indicator=indicator, year=y, quarter=q, organisation=None, value=v, case_count=n, computed_at=now
             )
-            for (y, q), (v, n) in national(rows, indicator.metric).items()
+            for (y, q), (v, n) in totals.items()
         ]
-        IndicatorValue.objects.filter(indicator=indicator).delete()
+        old = IndicatorValue.objects.filter(indicator=indicator)
+        if indicator.metric in SNAPSHOT:
+            # Organisations without hits any more lose their figure of this quarter as well.
+            periods = Q(pk__in=[])
+            for year, quarter in totals:
+                periods |= Q(year=year, quarter=quarter)
+            old = old.filter(periods)
+        old.delete()
         IndicatorValue.objects.bulk_create(values)
         written += len(values)
     audit_record(action="actionplan.refresh", details={"values": written})

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from actionplan.forms import IndicatorValueForm, ProgressForm, ReviewForm
 from actionplan.models import Indicator, Measure, ProgressUpdate
-from actionplan.selectors import indicator_chart, indicator_table, measures_overview, plan_current
+from actionplan.selectors import indicator_chart, indicator_table, indicator_tables, measures_overview, plan_current
 from actionplan.services import (
     indicator_value_set,
     indicators_refresh,
@@ -49,11 +49,12 @@ def _plan_or_404():
 
 
 def _charts(plan):
-    result = []
-    for indicator in plan.indicators.all():
-        table = indicator_table(indicator=indicator)
-        result.append({"indicator": indicator, "table": table, "chart": indicator_chart(table)})
-    return result
+    indicators = list(plan.indicators.all())
+    tables = indicator_tables(indicators=indicators)
+    return [
+        {"indicator": indicator, "table": tables[indicator.pk], "chart": indicator_chart(tables[indicator.pk])}
+        for indicator in indicators
+    ]
 
 
 @actionplan_reader
@@ -228,23 +229,32 @@ def measures_csv_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _csv_note(cell) -> str:
+    """What a mark in the value column means, so the file explains itself in a spreadsheet."""
+    if not cell.suppressed:
+        return ""
+    return _("hidden so that a small figure cannot be worked out") if cell.secondary else _("fewer than 5 cases")
+
+
 @actionplan_reader
 @require_GET
 def indicators_csv_view(request: HttpRequest) -> HttpResponse:
-    """Every indicator series, national and per organisation, with suppressed cells as "<5"."""
+    """Every indicator series, national and per organisation, suppressed as on the page: "<5"
+    for a figure from fewer than 5 cases, "x" for one hidden to protect it (see the note)."""
     plan = _plan_or_404()
     response, writer = _csv_response("indicators.csv")
-    writer.writerow(["indicator", "name", "unit", "period", "organisation", "value"])
-    for indicator in plan.indicators.all():
-        table = indicator_table(indicator=indicator)
-        for period, cell in zip(table.periods, table.national, strict=True):
-            writer.writerow([indicator.code, indicator.name, indicator.unit, period, "national", cell.display])
-            for org, org_cell in zip(table.organisations, table.row(period), strict=True):
+    writer.writerow(["indicator", "name", "unit", "period", "organisation", "value", "note"])
+    indicators = list(plan.indicators.all())
+    tables = indicator_tables(indicators=indicators)
+    for indicator in indicators:
+        table = tables[indicator.pk]
+        head = [indicator.code, indicator.name, indicator.unit]
+        for period, cell, org_cells in table.rows:
+            writer.writerow([*head, period, "national", cell.display, _csv_note(cell)])
+            for org, org_cell in zip(table.organisations, org_cells, strict=True):
                 if org_cell.value is not None:
-                    writer.writerow(
-                        [indicator.code, indicator.name, indicator.unit, period, org.short_code, org_cell.display]
-                    )
+                    writer.writerow([*head, period, org.short_code, org_cell.display, _csv_note(org_cell)])
         if table.total is not None:
-            writer.writerow([indicator.code, indicator.name, indicator.unit, "total", "national", table.total.display])
+            writer.writerow([*head, "total", "national", table.total.display, _csv_note(table.total)])
     audit_record(action="actionplan.export", request=request, obj=plan, details={"format": "indicators.csv"})
     return response
