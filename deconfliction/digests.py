@@ -15,7 +15,18 @@ from django.conf import settings
 from django.db import connection
 
 LOCK_NAMESPACE = 0x5E1E  # pg_advisory_xact_lock(namespace, bucket): our locks only
-LOCK_BUCKETS = 256  # a batch takes at most this many locks, far below max_locks_per_transaction
+# Registrations lock hash buckets of their digests, not the digests themselves, so a batch of
+# 10,000 takes at most LOCK_BUCKETS advisory locks. max_locks_per_transaction (64 by default) is
+# not a per-transaction cap: PostgreSQL sizes one shared lock table for
+# max_locks_per_transaction x (max_connections + max_prepared_transactions) locks, 6,400 on
+# default settings, and any transaction may use more than 64 of them while there is room. 256
+# buckets therefore worked, but a handful of concurrent batches could take a large share of
+# that table. 64 buckets keep a batch within the nominal 64 per transaction. The price is
+# coarser locking: two single registrations wait for each other when their digests share a
+# bucket (1 in 64 instead of 1 in 256), for the few milliseconds a registration holds its
+# locks. A batch of a thousand digests covers nearly every bucket either way (98% of 256, all
+# of 64), so large batches serialise with each other whatever the number.
+LOCK_BUCKETS = 64
 
 
 @lru_cache(maxsize=8)
@@ -60,9 +71,20 @@ def lock_digests(digests) -> None:
     the other before either had committed, and neither would see the hit. Buckets are locked
     in sorted order, so concurrent batches cannot deadlock. SQLite serialises writers anyway.
     """
+    _lock_buckets({bucket_of(d) for d in digests})
+
+
+def lock_all_buckets() -> None:
+    """Every bucket, in order. Re-keying changes digests all over the table: it takes every
+    bucket before it locks any selector row, as registrations do (buckets first, then rows),
+    so the two cannot deadlock; a re-keying batch would touch nearly every bucket anyway."""
+    _lock_buckets(range(LOCK_BUCKETS))
+
+
+def _lock_buckets(buckets) -> None:
     if connection.vendor != "postgresql":
         return
-    buckets = sorted({bucket_of(d) for d in digests})
+    buckets = sorted(buckets)
     if not buckets:
         return
     # One round trip; the ordered subquery makes PostgreSQL take the locks in bucket order.

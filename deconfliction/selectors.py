@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.services import Result, audit_record
 from cases.selectors import CaseAccess, cases_visible_to
-from deconfliction.models import Hit, Operation, OperationConflict, Selector
+from deconfliction.models import Hit, Operation, OperationConflict, Selector, VolumeFlag
 from partners.models import Membership, Organisation
 from partners.roles import Capability, Role, role_can
 from partners.selectors import members_with_capability
@@ -166,12 +166,6 @@ def _coarse_km(distance_m: int | None) -> int | None:
     return None if distance_m is None else round(distance_m / 1000)
 
 
-def _coarse_km(distance_m: int | None) -> int | None:
-    """Whole kilometres only: finer distances from a few probe operations would locate the
-    other side's operation."""
-    return None if distance_m is None else round(distance_m / 1000)
-
-
 def conflicts_queryset(*, membership: Membership | None, open_only: bool = True) -> QuerySet[OperationConflict]:
     if membership is None:
         return OperationConflict.objects.none()
@@ -231,3 +225,17 @@ def conflict_get_for_member(*, request, uuid) -> OperationConflict:
         )
         raise Http404
     return conflict
+
+
+# --- the platform operator -------------------------------------------------------------------------
+
+VOLUME_FLAG_PAGE = 200
+
+
+def volume_flags_for_operator(*, include_reviewed: bool = False) -> QuerySet[VolumeFlag]:
+    """Unusual registration volumes, not yet reviewed first, then newest. What the operator
+    needs to follow one up: organisation, user, count and window; nothing of any case."""
+    qs = VolumeFlag.objects.select_related("organisation", "user")
+    if not include_reviewed:
+        qs = qs.filter(reviewed_at__isnull=True)
+    return qs.order_by(SqlCase(When(reviewed_at__isnull=True, then=Value(0)), default=Value(1)), "-created_at")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deconfliction.views import hits, imports, operations, selectors
+from deconfliction.views import hits, imports, operations, operator, selectors
 
 app_name = "deconfliction"
 
@@ -20,4 +20,5 @@ urlpatterns = [
         selectors.selector_action_view,
         name="selector_action",
     ),
+    path("volume-flags/", operator.volume_flags_view, name="volume_flags"),
 ]

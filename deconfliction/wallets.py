@@ -74,7 +74,9 @@ def eth_checksum_valid(address: str) -> bool:
     if hex_part in (hex_part.lower(), hex_part.upper()):
         return True  # no checksum to verify
     digest = keccak.new(digest_bits=256, data=hex_part.lower().encode()).hexdigest()
-    for char, nibble in zip(hex_part, digest, strict=True):
+    # The first 40 of the digest's 64 nibbles, one per character (a strict zip of the whole
+    # digest raised ValueError on every correctly checksummed address: a crash, not a refusal).
+    for char, nibble in zip(hex_part, digest[: len(hex_part)], strict=True):
         if char.isalpha() and (char.isupper() != (int(nibble, 16) >= 8)):
             return False
     return True

@@ -23,12 +23,15 @@ from deconfliction.services.registration import (
     selector_renew,
     selectors_expire_due,
     selectors_register_batch,
-    selectors_rekey,
+    volume_flag_review,
 )
+from deconfliction.services.rekey import RekeyProblem, RekeyResult, selectors_rekey
 
 __all__ = [
     "ALLOWED_KINDS",
     "MAX_BATCH",
+    "RekeyProblem",
+    "RekeyResult",
     "Registration",
     "SelectorItem",
     "add_working_days",
@@ -50,4 +53,5 @@ __all__ = [
     "selectors_expire_due",
     "selectors_register_batch",
     "selectors_rekey",
+    "volume_flag_review",
 ]

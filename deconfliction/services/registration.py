@@ -1,5 +1,5 @@
-"""Writes for deconfliction: registering selectors (matching them blindly), the hit lifecycle,
-expiry and re-keying."""
+"""Writes for deconfliction: registering selectors (matching them blindly), the hit lifecycle
+and expiry. Re-keying is in ``rekey``."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,7 @@ from accounts.models import User
 from audit.services import audit_record, audit_record_many
 from cases.selectors import CaseAccess
 from cases.services.common import notify_users
-from deconfliction.digests import current_key_version, digest_current, digests_all_versions, lock_digests
+from deconfliction.digests import current_key_version, digests_all_versions, lock_digests
 from deconfliction.models import Hit, RegistrationCount, Selector, VolumeFlag
 from deconfliction.normalisers import SelectorError, SelectorKind, normalise
 from deconfliction.selectors import hit_handlers, hit_handlers_by_organisation
@@ -26,19 +27,21 @@ from notifications.services import notify_each
 from partners.models import Membership, Organisation, OrganisationKind
 from partners.roles import Capability, Role, role_can
 from portal.utils.bulk import insert_many
-from portal.utils.crypto import decrypt_str, encrypt_str, reencrypt_str
+from portal.utils.crypto import encrypt_str
 
 MAX_BATCH = 10_000
 _IN_CHUNK = 2_000  # digests per IN (...) list
 
 # Deconfliction must not become an oracle: only investigating organisations register
-# selectors; an NGO hotline may register what it receives reports about.
+# selectors; an NGO hotline may register what it receives reports about: URLs and file hashes
+# only (issue 4). Not domains: a domain stands for a whole site rather than a reported item,
+# and would let a hotline ask whether any of a site's pages interests the police.
 ALLOWED_KINDS: dict[str, frozenset[str]] = {
     OrganisationKind.POLICE: frozenset(SelectorKind.values),
     OrganisationKind.PROSECUTION: frozenset(SelectorKind.values),
     OrganisationKind.INTERNATIONAL: frozenset(SelectorKind.values),
     OrganisationKind.FOREIGN_POLICE: frozenset(SelectorKind.values),
-    OrganisationKind.NGO: frozenset({SelectorKind.URL, SelectorKind.DOMAIN, SelectorKind.FILE_HASH}),
+    OrganisationKind.NGO: frozenset({SelectorKind.URL, SelectorKind.FILE_HASH}),
 }
 
 
@@ -129,9 +132,13 @@ def _check_rate(*, membership: Membership, incoming: int) -> None:
             _("Unusual selector registration volume"),
             _(
                 "%(n)s selector registrations by one user of %(org)s in the last hour. Review the volume "
-                "flags in the portal."
+                "flags in the portal: %(link)s"
             )
-            % {"n": counts["user"] + incoming, "org": membership.organisation},
+            % {
+                "n": counts["user"] + incoming,
+                "org": membership.organisation,
+                "link": settings.PORTAL_BASE_URL + reverse("deconfliction:volume_flags"),
+            },
             kind=Kind.PLATFORM,
         )
 
@@ -142,6 +149,26 @@ def _check_rate(*, membership: Membership, incoming: int) -> None:
             [RegistrationCount.Scope.USER, membership.user_id, minute, incoming]
             + [RegistrationCount.Scope.ORGANISATION, membership.organisation_id, minute, incoming],
         )
+
+
+@transaction.atomic
+def volume_flag_review(*, flag: VolumeFlag, by: User, request: HttpRequest | None = None) -> VolumeFlag:
+    """The platform operator looked at an unusual volume (it stays listed, as reviewed)."""
+    if not by.is_platform_operator:
+        raise PermissionDenied
+    flag = VolumeFlag.objects.select_for_update().get(pk=flag.pk)
+    if flag.reviewed_at is None:
+        flag.reviewed_at = timezone.now()
+        flag.save(update_fields=["reviewed_at"])
+        audit_record(
+            action="volume_flag.review",
+            request=request,
+            actor=by,
+            organisation=flag.organisation,
+            obj=flag,
+            details={"count": flag.count, "user": flag.user_id},
+        )
+    return flag
 
 
 def selector_register(
@@ -173,7 +200,7 @@ def selectors_register_batch(
     """Register many selectors on one case in one transaction, with a result per item.
 
     Cost: a fixed number of queries per 2,000 digests, plus one lock per hash bucket touched
-    (at most 256), whatever the batch size.
+    (at most LOCK_BUCKETS, 64), whatever the batch size.
     """
     membership = access.membership
     organisation = membership.organisation
@@ -302,10 +329,21 @@ def _link(links: list[tuple[int, int]]) -> None:
 
 
 def _raise_hits(
-    *, new: dict[str, Selector], digest_map: dict[str, str], organisation: Organisation, now: datetime
+    *,
+    new: dict[str, Selector],
+    digest_map: dict[str, str],
+    organisation: Organisation,
+    now: datetime,
+    touch: bool = True,
 ) -> tuple[dict[str, list[Hit]], list[Hit]]:
     """For every new selector, one hit per other organisation holding its digest (and one with
-    our own organisation when another of our cases holds it)."""
+    our own organisation when another of our cases holds it).
+
+    ``new`` holds selectors of ``organisation`` on one case (one per digest): a registration's
+    new rows, or re-keying's rows whose digest changed. Re-keying passes ``touch=False``: an
+    open hit it finds was not registered again, so its last registration stays as it was.
+    The caller holds the digests' bucket locks.
+    """
     if not new:
         return {}, []
     new_ids = [s.pk for s in new.values()]
@@ -333,8 +371,9 @@ def _raise_hits(
         open_rows = Hit.objects.filter(digest__any=chunk).exclude(status=Hit.Status.RESOLVED)
         for hit in open_rows.only("id", "uuid", "digest", "organisation_a_id", "organisation_b_id"):
             open_hits[(digest_map[hit.digest], hit.organisation_a_id, hit.organisation_b_id)] = hit
-    touched = [hit.pk for key, hit in open_hits.items() if key in pairs]
-    Hit.objects.filter(pk__in=touched).update(last_registration_at=now)
+    if touch:
+        touched = [hit.pk for key, hit in open_hits.items() if key in pairs]
+        Hit.objects.filter(pk__in=touched).update(last_registration_at=now)
     deadline = add_working_days(now, settings.HIT_ACK_WORKING_DAYS)
     created = [
         Hit(
@@ -526,7 +565,7 @@ def hits_escalate_overdue() -> int:
     return escalated
 
 
-# --- expiry and keys ---------------------------------------------------------------------------------
+# --- expiry ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -593,44 +632,3 @@ def selectors_expire_due() -> dict[str, int]:
     if warned or expired or purged:
         audit_record(action="selector.expiry", details={"warned": warned, "expired": expired, "purged": purged})
     return {"warned": warned, "expired": expired, "purged": purged}
-
-
-def selectors_rekey(*, batch_size: int = 1000) -> dict[str, int]:
-    """Recompute every digest with the current HMAC key and normalisers, and re-encrypt every
-    raw value with the current encryption key. Open hits follow their digests.
-
-    Run after prepending a new key to SELECTOR_HMAC_KEYS or FIELD_ENCRYPTION_KEYS, or after
-    raising a normaliser version. Selectors whose raw value was already purged keep their old
-    digest (they are inactive and no longer match).
-    """
-    from deconfliction.digests import current_key_version
-
-    version = current_key_version()
-    counts = {"rekeyed": 0, "reencrypted": 0}
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Selector.objects.select_for_update()
-                .filter(pk__gt=last_pk)
-                .exclude(raw_encrypted="")
-                .select_related("organisation")
-                .order_by("pk")[:batch_size]
-            )
-            if not batch:
-                break
-            for selector in batch:
-                raw = decrypt_str(selector.raw_encrypted)
-                normalised = normalise(selector.kind, raw, region=selector.organisation.country)
-                _v, digest = digest_current(selector.kind, normalised.value)
-                if digest != selector.digest:
-                    Hit.objects.filter(digest=selector.digest).update(digest=digest)
-                    counts["rekeyed"] += 1
-                selector.digest, selector.key_version = digest, version
-                selector.normaliser_version = normalised.version
-                selector.raw_encrypted = reencrypt_str(selector.raw_encrypted)
-                counts["reencrypted"] += 1
-            Selector.objects.bulk_update(batch, ["digest", "key_version", "normaliser_version", "raw_encrypted"])
-            last_pk = batch[-1].pk
-    audit_record(action="selector.rekey", details=counts)
-    return counts

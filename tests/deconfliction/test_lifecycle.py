@@ -212,3 +212,102 @@ def test_batch_of_10000_on_postgresql(desks, case_of):
     print(f"\nbatch of 10,000 selectors with 500 hits: {elapsed:.2f} s")
     again = selectors_register_batch(access=access_for(desks["user_nl"], nl_case), items=items, reason="bulk")
     assert all(r.status == "already_registered" for r in again)
+
+
+def test_renewing_moves_expiry_a_year_on_is_audited_and_only_for_the_registering_organisation(
+    desks, case_of, make_member
+):
+    from audit.models import AuditEvent
+    from cases.services import case_share
+    from deconfliction.services import selector_renew
+
+    liaison = make_member(desks["nl"], role=Role.LIAISON)
+    case = case_of(liaison, "Joint case")
+    selector = selector_register(access=access_for(liaison, case), kind="ip", value="192.0.2.7", reason="x").selector
+    Selector.objects.filter(pk=selector.pk).update(
+        expires_at=timezone.now() + timedelta(days=3), expiry_warned_at=timezone.now()
+    )
+    selector.refresh_from_db()
+    before = timezone.now()
+    selector_renew(access=access_for(liaison, case), selector=selector)
+    stored = Selector.objects.get(pk=selector.pk)
+    assert before + timedelta(days=365) <= stored.expires_at <= timezone.now() + timedelta(days=365)
+    assert stored.expiry_warned_at is None  # warned again a week before the new date
+    event = AuditEvent.objects.get(action="selector.renew")
+    assert (event.object_id, event.actor_id, event.organisation_id) == (str(selector.uuid), liaison.pk, desks["nl"].pk)
+
+    # The Belgian partner contributes to the case, but the registration is not theirs to renew.
+    case_share(access=access_for(liaison, case), organisation=desks["be"], level="contribute", reason="joint work")
+    with pytest.raises(PermissionDenied):
+        selector_renew(access=access_for(desks["user_be"], case), selector=stored)
+    page = client_for(desks["user_be"]).post(f"/deconfliction/cases/{case.uuid}/selectors/{selector.uuid}/renew/")
+    assert page.status_code == 404
+    assert Selector.objects.get(pk=selector.pk).expires_at == stored.expires_at
+    assert AuditEvent.objects.filter(action="selector.renew").count() == 1
+
+    # Through the page, for its own organisation; an expired selector is registered again instead.
+    client_for(liaison).post(f"/deconfliction/cases/{case.uuid}/selectors/{selector.uuid}/renew/")
+    assert AuditEvent.objects.filter(action="selector.renew").count() == 2
+    Selector.objects.filter(pk=selector.pk).update(active=False)
+    with pytest.raises(ValidationError, match="register it again"):
+        selector_renew(access=access_for(liaison, case), selector=Selector.objects.get(pk=selector.pk))
+
+
+def test_the_desk_lists_overdue_hits_first(desks, case_of):
+    def hit_on(value):
+        selector_register(
+            access=access_for(desks["user_nl"], case_of(desks["user_nl"])), kind="ip", value=value, reason="x"
+        )
+        return selector_register(
+            access=access_for(desks["user_be"], case_of(desks["user_be"])), kind="ip", value=value, reason="x"
+        ).hits[0]
+
+    overdue, recent, acknowledged = hit_on("192.0.2.1"), hit_on("192.0.2.2"), hit_on("192.0.2.3")
+    now = timezone.now()
+    # The overdue hit is the oldest: newest-first alone would list it last.
+    Hit.objects.filter(pk=overdue.pk).update(
+        ack_deadline=now - timedelta(hours=1), last_registration_at=now - timedelta(days=5)
+    )
+    Hit.objects.filter(pk=acknowledged.pk).update(
+        status=Hit.Status.ACKNOWLEDGED, ack_deadline=now - timedelta(hours=2), last_registration_at=now
+    )
+    for user in (desks["user_nl"], desks["user_be"]):
+        page = client_for(user).get("/deconfliction/").content.decode()
+        order = sorted((overdue, recent, acknowledged), key=lambda hit: page.index(str(hit.uuid)))
+        # Past its deadline but acknowledged is not overdue: it sorts by time with the rest.
+        assert order == [overdue, acknowledged, recent], user
+
+
+def test_volume_flags_have_a_page_for_the_operator_and_the_notice_links_to_it(
+    desks, case_of, settings, django_capture_on_commit_callbacks
+):
+    from audit.models import AuditEvent
+    from deconfliction.models import VolumeFlag
+    from notifications.models import Notification
+    from tests.factories import UserFactory
+
+    operator = UserFactory(is_platform_operator=True, is_staff=True, email="operator@example.org")
+    settings.SELECTOR_FLAG_USER_PER_HOUR = 2
+    items = [SelectorItem(kind="ip", value=f"192.0.2.{i}") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        selectors_register_batch(
+            access=access_for(desks["user_nl"], case_of(desks["user_nl"])), items=items, reason="x"
+        )
+    notice = Notification.objects.get(user=operator)
+    link = settings.PORTAL_BASE_URL + "/deconfliction/volume-flags/"
+    assert link in notice.body
+
+    flag = VolumeFlag.objects.get()
+    client = client_for(operator)
+    page = client.get("/deconfliction/volume-flags/").content.decode()
+    assert "Dutch police" in page and "inv@nl.example" in page and "Mark reviewed" in page
+    assert client.post("/deconfliction/volume-flags/", {"flag": str(flag.pk)}).status_code == 302
+    flag.refresh_from_db()
+    assert flag.reviewed_at is not None
+    assert AuditEvent.objects.filter(action="volume_flag.review", actor_id=operator.pk).exists()
+    assert "inv@nl.example" not in client.get("/deconfliction/volume-flags/").content.decode()  # reviewed: hidden
+    assert "inv@nl.example" in client.get("/deconfliction/volume-flags/?all=1").content.decode()
+    # Members, whatever their role, do not reach it.
+    for user in (desks["user_nl"], desks["user_be"]):
+        assert client_for(user).get("/deconfliction/volume-flags/").status_code == 404
+        assert client_for(user).post("/deconfliction/volume-flags/", {"flag": str(flag.pk)}).status_code == 404

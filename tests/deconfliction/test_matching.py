@@ -1,3 +1,4 @@
+import itertools
 import threading
 
 import pytest
@@ -39,30 +40,145 @@ def test_same_number_written_differently_raises_a_hit_for_both(desks, case_of, d
     assert "Dutch police" in be_page and "+31 88 000 1111" in be_page
 
 
-def test_blindness_no_page_of_the_other_side_shows_our_case(desks, case_of):
+# The other side's objects that each route's <uuid> parameters address, in order. A route with
+# a UUID parameter that is not declared here (or by the "cases:" default below) fails the test:
+# a new page cannot slip past it.
+OTHER_SIDE_OBJECTS = {
+    "accounts:token_revoke": ("token",),
+    "partners:member_action": ("membership",),
+    "cases:share_decide": ("case", "share"),
+    "cases:handover_decide": ("case", "handover"),
+    "cases:milestone_update": ("case", "milestone"),
+    "cases:task_status": ("case", "task"),
+    "deconfliction:hit": ("hit",),
+    "deconfliction:hit_action": ("hit",),
+    "deconfliction:operation_cancel": ("operation",),
+    "deconfliction:conflict_resolve": ("conflict",),
+    "deconfliction:case_selectors": ("case",),
+    "deconfliction:import_create": ("case",),
+    "deconfliction:selector_action": ("case", "selector"),
+    "deconfliction:import": ("import",),
+    "deconfliction:import_progress": ("import",),
+    "actionplan:measure": ("measure",),
+    "actionplan:indicator": ("indicator",),
+    "actionplan:review": ("update",),
+}
+# Pages the walk must really have rendered for the other side (not refused), or it proves little.
+MUST_RENDER = {
+    "portal:home",
+    "cases:list",
+    "cases:detail",
+    "cases:export",
+    "cases:tasks",
+    "cases:milestones",
+    "deconfliction:desk",
+    "deconfliction:hit",
+    "deconfliction:case_selectors",
+    "deconfliction:import",
+    "deconfliction:operations",
+    "notifications:list",
+    "calendar_feed",
+    "partners:members",
+}
+
+
+def _other_side_world(desks, case_of):
+    """After a hit between NL's case and BE's, everything of BE's own that a BE page can address."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.tokens import api_token_create
+    from actionplan.models import ActionPlan, Indicator, Measure, ProgressUpdate
+    from cases.services import case_handover_propose, case_share, milestone_set_apply, task_create
+    from cases.services.milestones import calendar_feed_create
+    from deconfliction.services import operation_plan, selector_import_create
+    from tests.conftest import membership_of
+    from tests.factories import OrganisationFactory
+
     nl_case = case_of(desks["user_nl"], "Operation Secret Tulip")
     register(desks["user_nl"], nl_case, "secret.person@example.org", kind="email", note="private nl note")
-    be_case = case_of(desks["user_be"], "Operation Waffle")
-    hit = register(desks["user_be"], be_case, "Secret.Person@EXAMPLE.org", kind="email").hits[0]
-    be = client_for(desks["user_be"])
-    pages = [
-        "/",
-        "/cases/",
-        "/deconfliction/",
-        "/deconfliction/?all=1",
-        f"/deconfliction/hits/{hit.uuid}/",
-        f"/cases/{be_case.uuid}/",
-        f"/deconfliction/cases/{be_case.uuid}/selectors/",
-        "/cases/tasks/",
-        "/cases/milestones/",
-        "/cases/export.csv",
-    ]
-    for path in pages:
-        body = be.get(path).content.decode()
-        for secret in (nl_case.reference, "Secret Tulip", "secret.person@example.org", "private nl note"):
-            assert secret not in body, (path, secret)
-    assert be.get(f"/cases/{nl_case.uuid}/").status_code == 404
-    assert be.get(f"/deconfliction/cases/{nl_case.uuid}/selectors/").status_code == 404
+    be_user = desks["user_be"]
+    be_case = case_of(be_user, "Operation Waffle")
+    be_access = access_for(be_user, be_case)
+    registration = register(be_user, be_case, "Secret.Person@EXAMPLE.org", kind="email")
+    third = OrganisationFactory(name="Third force", short_code="third", kind="police")
+    share = case_share(access=be_access, organisation=third, level="view", reason="x")
+    now = timezone.now()
+    window = {"country": "NL", "starts_at": now + timedelta(hours=1), "ends_at": now + timedelta(hours=3)}
+    operation, _none = operation_plan(membership=membership_of(be_user), kind="search", title="Waffle search", **window)
+    _nl_op, conflicts = operation_plan(
+        membership=membership_of(desks["user_nl"]), kind="arrest", title="Tulip dawn raid", case=nl_case, **window
+    )
+    plan = ActionPlan.objects.create(
+        title="Plan", period_start=now.date(), period_end=now.date() + timedelta(days=9), owner_organisation=desks["be"]
+    )
+    measure = Measure.objects.create(
+        plan=plan, code="M1", title="m", owner_organisation=desks["be"], start=now.date(), deadline=now.date()
+    )
+    objects = {
+        "case": be_case,
+        "hit": registration.hits[0],
+        "selector": registration.selector,
+        "share": share,
+        "handover": case_handover_propose(access=be_access, organisation=third, reason="x"),
+        "milestone": milestone_set_apply(access=be_access)[0],
+        "task": task_create(access=be_access, title="our task", assigned_organisation=desks["be"]),
+        "import": selector_import_create(access=be_access, file_name="x.csv", data=b"ip,192.0.2.1\n", reason="x"),
+        "operation": operation,
+        "conflict": conflicts[0],
+        "token": api_token_create(by=be_user, membership=membership_of(be_user), name="t", scopes=["read"], days=5)[0],
+        "membership": membership_of(be_user),
+        "measure": measure,
+        "indicator": Indicator.objects.create(plan=plan, code="I", name="i", unit="u", source="manual"),
+        "update": ProgressUpdate.objects.create(
+            measure=measure, year=2026, quarter=1, status="on_track", percent_done=1, narrative="n"
+        ),
+    }
+    secrets = (nl_case.reference, "Secret Tulip", "secret.person@example.org", "private nl note", "Tulip dawn raid")
+    return objects, secrets, calendar_feed_create(membership=membership_of(be_user))
+
+
+def test_blindness_no_page_of_the_other_side_shows_our_case(desks, case_of, make_member):
+    """Every GET route of the portal, as the other side after a hit, with its parameters filled
+    with the hit and that side's own objects: none shows our case's reference or title, our raw
+    value, our note or our operation. (The API's responses have a blindness test of their own in
+    tests/api; a session client is not an API client.)"""
+    from partners.roles import Role
+    from tests.urlwalk import SAMPLE_UUID, all_routes
+
+    objects, secrets, feed_token = _other_side_world(desks, case_of)
+    # The hit handler, and the organisation admin (who reaches the member pages).
+    clients = [client_for(desks["user_be"]), client_for(make_member(desks["be"], role=Role.ORG_ADMIN))]
+    rendered, walked = set(), 0
+    for route, be in itertools.product(all_routes(), clients):
+        if route.path.startswith("/api/"):
+            continue
+        path = route.path
+        names = OTHER_SIDE_OBJECTS.get(route.view_name)
+        if names is None and route.view_name.startswith("cases:") and path.count(SAMPLE_UUID) == 1:
+            names = ("case",)
+        assert (names is not None and len(names) == path.count(SAMPLE_UUID)) or SAMPLE_UUID not in path, (
+            f"declare which of the other side's objects {route.view_name} addresses ({route.path})"
+        )
+        for name in names or ():
+            path = path.replace(SAMPLE_UUID, str(objects[name].uuid), 1)
+        if route.view_name == "calendar_feed":
+            path = path.replace("sample", feed_token)
+        for variant in (path, path + "?all=1") if route.view_name == "deconfliction:desk" else (path,):
+            response = be.get(variant)
+            shown = response.content.decode(errors="replace") + response.get("Location", "")
+            for secret in secrets:
+                assert secret not in shown, (variant, secret)
+            walked += 1
+        if response.status_code == 200:
+            rendered.add(route.view_name)
+    assert rendered >= MUST_RENDER, MUST_RENDER - rendered
+    assert walked > 120
+    be = clients[0]
+    nl_case_uuid = Selector.objects.get(organisation=desks["nl"]).case.uuid
+    assert be.get(f"/cases/{nl_case_uuid}/").status_code == 404
+    assert be.get(f"/deconfliction/cases/{nl_case_uuid}/selectors/").status_code == 404
 
 
 def test_two_cases_of_one_organisation_raise_a_hit_too(desks, case_of):
@@ -131,11 +247,13 @@ def test_ngo_registers_urls_and_hashes_only(desks, case_of, make_member):
             SelectorItem(kind="file_hash", value="d41d8cd98f00b204e9800998ecf8427e"),
             SelectorItem(kind="phone", value="+31612345678"),
             SelectorItem(kind="file_hash", value="nothex"),
+            SelectorItem(kind="domain", value="example.com"),  # a whole site is not a reported item
         ],
     )
-    assert [r.status for r in results] == ["registered", "registered", "invalid", "invalid"]
+    assert [r.status for r in results] == ["registered", "registered", "invalid", "invalid", "invalid"]
     assert "may not register selectors of kind phone" in results[2].message
     assert "hexadecimal" in results[3].message
+    assert "may not register selectors of kind domain" in results[4].message
     with pytest.raises(ValidationError):
         selectors_register_batch(access=access_for(desks["user_ngo"], case), reason=" ", items=[])
 
@@ -271,6 +389,44 @@ def test_simultaneous_registrations_both_see_the_hit(desks, case_of):
         assert hits.filter(organisation_a_id__lt=models_f("organisation_b_id")).count() == round_number + 1
         # Whoever came second got the hit in its result; both sides see it on their desk.
         assert sum(len(r.hits) for r in results.values()) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_batches_in_opposite_orders_both_complete_and_raise_every_hit(desks, case_of, monkeypatch):
+    """Two batches of 3,000 sharing 1,500 values, one registered in the other's reverse order,
+    both reaching their locks at the same moment (a barrier just before ``lock_digests``). The
+    buckets are locked in sorted order, so neither waits for the other in a cycle. Taken in
+    item order they deadlock whenever the two interleave (PostgreSQL then aborts one of them;
+    seen in about half of the runs of that mutant: the other half one batch had all its locks
+    before the other took its first)."""
+    from deconfliction.services import registration
+
+    size, overlap = 3000, 1500
+    values = [f"10.{i // 65536}.{(i // 256) % 256}.{i % 256}" for i in range(2 * size - overlap)]
+    nl_items = [SelectorItem(kind="ip", value=value) for value in values[:size]]
+    be_items = [SelectorItem(kind="ip", value=value) for value in reversed(values[size - overlap :])]
+    nl_access = access_for(desks["user_nl"], case_of(desks["user_nl"]))
+    be_access = access_for(desks["user_be"], case_of(desks["user_be"]))
+    together, lock_digests = threading.Barrier(2, timeout=30), registration.lock_digests
+
+    def lock_at_the_same_moment(digests):
+        together.wait()
+        lock_digests(digests)
+
+    monkeypatch.setattr(registration, "lock_digests", lock_at_the_same_moment)
+    results = {}
+
+    def run(name, access, items):
+        results[name] = selectors_register_batch(access=access, items=items, reason="bulk")
+
+    assert run_in_threads(run, [("nl", nl_access, nl_items), ("be", be_access, be_items)]) == []
+    assert [sum(r.status == "registered" for r in results[name]) for name in ("nl", "be")] == [size, size]
+    between = Hit.objects.exclude(organisation_a=models_f("organisation_b"))
+    assert between.count() == overlap
+    assert Hit.selectors.through.objects.filter(hit__in=between).count() == 2 * overlap
+    # Whoever took the locks second found every shared value of the first.
+    assert sorted(sum(bool(r.hits) for r in results[name]) for name in ("nl", "be")) == [0, overlap]
 
 
 def test_a_large_batch_stores_every_field_and_returns_its_keys(desks, case_of):

@@ -86,6 +86,10 @@ def test_wallets_by_chain_rules():
     )
     with pytest.raises(SelectorError, match="EIP-55"):
         n("wallet", "0x52908400098527886E0F7030069857D2E4169Ee7")
+    # EIP-55's own mixed-case examples, as block explorers print addresses (found by the
+    # property tests: every correctly checksummed address raised ValueError).
+    for address in ("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"):
+        assert n("wallet", address) == "eth:" + address.lower()
     assert n("wallet", "BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ") == "btc:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
     assert n("wallet", "bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297").startswith("btc:bc1p")
     assert n("wallet", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2") == "btc:1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"

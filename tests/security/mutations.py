@@ -819,17 +819,17 @@ MUTANTS: list[Mutant] = [
     Mutant(
         31,
         "Re-keying no longer re-encrypts raw values with the current key.",
-        "deconfliction/services/registration.py",
-        "                selector.raw_encrypted = reencrypt_str(selector.raw_encrypted)\n",
+        "deconfliction/services/rekey.py",
+        "        selector.raw_encrypted = reencrypt_str(selector.raw_encrypted)\n",
         "",
         (DECONF + "test_sec_31_rotating_both_keys_keeps_matches_and_values",),
     ),
     Mutant(
         31,
         "Re-keying records the new key version but keeps the old digest.",
-        "deconfliction/services/registration.py",
-        "                selector.digest, selector.key_version = digest, version\n",
-        "                selector.key_version = version\n",
+        "deconfliction/services/rekey.py",
+        "        selector.digest, selector.key_version = digest, version\n",
+        "        selector.key_version = version\n",
         (DECONF + "test_sec_31_rotating_both_keys_keeps_matches_and_values",),
     ),
     # --- 32. Retention ------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def test_sec_30_registration_is_limited_by_kind_rate_and_flagged(desks, case_of,
     from deconfliction.services import ALLOWED_KINDS, SelectorItem, selectors_register_batch
 
     assert ALLOWED_KINDS.get("ministry") is None and ALLOWED_KINDS.get("industry") is None
-    assert ALLOWED_KINDS["ngo"] == {"url", "domain", "file_hash"}
+    assert ALLOWED_KINDS["ngo"] == {"url", "file_hash"}  # URLs and file hashes only (issue 4)
     # The service applies the table: a ministry member with every case right still cannot register.
     from cases.selectors import CaseAccess
     from partners.models import Membership
