@@ -1,9 +1,15 @@
 """Shared pieces of the REST API: pagination, error format, base view."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, pagination, serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from audit.services import Result, audit_record
@@ -36,10 +42,24 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("The request body is too large.")
+    default_code = "request_too_large"
+
+
 def exception_handler(exc, context):
     """Service refusals become JSON errors with a message per field, and are audited."""
     request = context.get("request")
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        # Django raises this when request.data first reads a body over
+        # DATA_UPLOAD_MAX_MEMORY_SIZE; DRF does not know it, so without this the client got
+        # Django's HTML 400 page instead of an API error.
+        exc = RequestTooLarge(
+            _("The request body is larger than %(limit)s bytes; send fewer items per request.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        )
+    elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):
@@ -70,7 +90,10 @@ _ERRORS = {
     "429": "Too many requests for this token; see Retry-After.",
 }
 # Only operations that take a body can be sent one of the wrong media type.
-_BODY_ERRORS = {"415": "The body is not JSON (or a form encoding the operation accepts)."}
+_BODY_ERRORS = {
+    "413": "The body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+    "415": "The body is not JSON (or a form encoding the operation accepts).",
+}
 
 
 def add_error_responses(result, generator, request, public):
@@ -122,3 +145,29 @@ class StrictFilterBackend(DjangoFilterBackend):
             if empty:
                 raise exceptions.ValidationError({name: ["Give a value or leave the filter out."] for name in empty})
         return super().filter_queryset(request, queryset, view)
+
+
+def query_choice(request, name: str, choices: tuple[str, ...], default: str) -> str:
+    """A raw query parameter that must be one of ``choices`` (absent: ``default``). Anything
+    else is a 400, as the schema's enum says, rather than quietly meaning the default."""
+    raw = request.query_params.getlist(name)
+    if not raw:
+        return default
+    if len(raw) > 1 or raw[0] not in choices:
+        raise exceptions.ValidationError({name: [_("One of: %(choices)s.") % {"choices": ", ".join(choices)}]})
+    return raw[0]
+
+
+ALL_PARAMETER = OpenApiParameter(
+    "all",
+    OpenApiTypes.STR,
+    enum=["0", "1"],
+    description="1: resolved ones too; 0 or absent: open ones only.",
+)
+
+
+def path_choice(name: str, choices: list[str], description: str = "") -> OpenApiParameter:
+    """A word at the end of a path (an action or a decision): the schema lists the ones served."""
+    return OpenApiParameter(
+        name, OpenApiTypes.STR, location=OpenApiParameter.PATH, enum=choices, description=description
+    )

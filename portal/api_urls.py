@@ -41,6 +41,16 @@ urlpatterns = [
     path("cases/<uuid:uuid>/notes/", cases.NoteListView.as_view(), name="notes"),
     path("cases/<uuid:uuid>/selectors/", deconfliction.CaseSelectorsView.as_view(), name="selectors"),
     path("cases/<uuid:uuid>/selectors/batch/", deconfliction.CaseSelectorBatchView.as_view(), name="selectors_batch"),
+    path(
+        "cases/<uuid:uuid>/selectors/<uuid:selector_uuid>/renew/",
+        deconfliction.SelectorRenewView.as_view(),
+        name="selector_renew",
+    ),
+    path(
+        "cases/<uuid:uuid>/selectors/<uuid:selector_uuid>/deactivate/",
+        deconfliction.SelectorDeactivateView.as_view(),
+        name="selector_deactivate",
+    ),
     path("tasks/", cases.TaskInboxView.as_view(), name="task_inbox"),
     path("approvals/", cases.ApprovalListView.as_view(), name="approvals"),
     path("hits/", deconfliction.HitListView.as_view(), name="hits"),
@@ -53,4 +63,5 @@ urlpatterns = [
     path("actionplan/measures/", actionplan.MeasureListView.as_view(), name="measures"),
     path("actionplan/measures/<uuid:uuid>/updates/", actionplan.MeasureUpdateView.as_view(), name="measure_update"),
     path("actionplan/indicators/", actionplan.IndicatorListView.as_view(), name="indicators"),
+    path("actionplan/indicators/<uuid:uuid>/", actionplan.IndicatorDetailView.as_view(), name="indicator"),
 ]

@@ -1,9 +1,10 @@
 import copy
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
-from cases.models import Case, CaseShare, Milestone, MilestoneKind, Task, TimelineEntry
+from cases.models import Case, CaseShare, LeadHandover, Milestone, MilestoneKind, Task, TimelineEntry
 from portal.api import StrictCharField
 
 
@@ -80,7 +81,11 @@ class CaseUpdateSerializer(serializers.Serializer):
 
 class ShareSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    membership = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    # allow_null and allow_blank only tell the schema: an organisation's share has no
+    # membership, and a share without a stated legal basis an empty one (DRF drops both from
+    # read-only model fields, so the documented enum and type left those values out).
+    membership = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    legal_basis = serializers.ChoiceField(choices=LegalBasis.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = CaseShare
@@ -136,15 +141,18 @@ class MilestoneCreateSerializer(serializers.Serializer):
 
 
 class MilestoneUpdateSerializer(serializers.Serializer):
-    due_date = serializers.DateField(required=False, allow_null=True, default=None)
-    done_date = serializers.DateField(required=False, allow_null=True, default=None)
-    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    """PATCH: only the fields sent change (no defaults, so a field left out is not in
+    validated_data); null clears a date."""
+
+    due_date = serializers.DateField(required=False, allow_null=True)
+    done_date = serializers.DateField(required=False, allow_null=True)
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True)
 
 
 class TaskSerializer(serializers.ModelSerializer):
     requesting_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
     assigned_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)  # the schema: null
 
     class Meta:
         model = Task
@@ -180,8 +188,9 @@ class TaskStatusSerializer(serializers.Serializer):
 
 
 class TimelineSerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    author = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    # System events have no author or organisation: allow_null tells the schema.
+    organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    author = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
 
     class Meta:
         model = TimelineEntry
@@ -193,11 +202,47 @@ class NoteCreateSerializer(serializers.Serializer):
     body = StrictCharField(max_length=10000)
 
 
-class HandoverSerializer(serializers.Serializer):
-    uuid = serializers.UUIDField(read_only=True)
+class HandoverCreateSerializer(serializers.Serializer):
     to_organisation = serializers.UUIDField()
     reason = StrictCharField(max_length=500)
-    status = StrictCharField(read_only=True)
+
+
+class HandoverSerializer(serializers.ModelSerializer):
+    from_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    to_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = LeadHandover
+        fields = ["uuid", "from_organisation", "to_organisation", "reason", "status", "created_at", "decided_at"]
+        read_only_fields = fields
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """One case, with the lead handover waiting for consent if the caller's organisation is
+    one of its two sides (the receiving side finds the offer here, as on the case page)."""
+
+    pending_handover = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "pending_handover"]
+        read_only_fields = fields
+
+    @extend_schema_field(HandoverSerializer(allow_null=True))
+    def get_pending_handover(self, case) -> dict | None:
+        access = self.context.get("access")
+        if access is None or access.case.pk != case.pk:
+            return None
+        handover = (
+            case.handovers.filter(status=LeadHandover.Status.PENDING)
+            .select_related("from_organisation", "to_organisation")
+            .first()
+        )
+        if handover is None or access.membership.organisation_id not in (
+            handover.from_organisation_id,
+            handover.to_organisation_id,
+        ):
+            return None
+        return HandoverSerializer(handover).data
 
 
 class InboxTaskSerializer(TaskSerializer):

@@ -2,7 +2,7 @@
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -30,6 +30,7 @@ from cases.services import (
     task_set_status,
 )
 from partners.models import Membership, Organisation
+from portal.api import path_choice, query_choice
 
 
 def _access(request, uuid, *, audit_action=None, need: str | None = None):
@@ -91,13 +92,13 @@ class CaseListView(generics.ListCreateAPIView):
 
 @extend_schema(tags=["cases"])
 class CaseDetailView(generics.GenericAPIView):
-    serializer_class = s.CaseSerializer
+    serializer_class = s.CaseDetailSerializer
 
     def get(self, request, uuid):
         access = _access(request, uuid, audit_action="case.view")
-        return Response(s.CaseSerializer(access.case, context={"access": access}).data)
+        return Response(s.CaseDetailSerializer(access.case, context={"access": access}).data)
 
-    @extend_schema(request=s.CaseUpdateSerializer, responses=s.CaseSerializer)
+    @extend_schema(request=s.CaseUpdateSerializer, responses=s.CaseDetailSerializer)
     def patch(self, request, uuid):
         access = _access(request, uuid, need="change_case")
         data = s.CaseUpdateSerializer(data=request.data)
@@ -109,7 +110,7 @@ class CaseDetailView(generics.GenericAPIView):
         if tlp is not None:
             case_change_tlp(access=access, tlp=tlp, request=request._request)
         access.case.refresh_from_db()
-        return Response(s.CaseSerializer(access.case, context={"access": access}).data)
+        return Response(s.CaseDetailSerializer(access.case, context={"access": access}).data)
 
 
 @extend_schema(tags=["sharing"])
@@ -161,7 +162,11 @@ class ShareActionView(generics.GenericAPIView):
     serializer_class = s.ShareSerializer
 
     @extend_schema(
-        tags=["sharing"], request=s.ReasonSerializer, responses=s.ShareSerializer, operation_id="cases_share_action"
+        tags=["sharing"],
+        request=s.ReasonSerializer,
+        responses=s.ShareSerializer,
+        operation_id="cases_share_action",
+        parameters=[path_choice("action", ["approve", "reject", "revoke"], "reason applies to revoke only")],
     )
     def post(self, request, uuid, share_uuid, action):
         access = _access(request, uuid, need="share_case")
@@ -204,6 +209,7 @@ class MilestoneApplyView(generics.GenericAPIView):
 
     serializer_class = s.MilestoneSerializer
     queryset = Milestone.objects.none()
+    pagination_class = None  # a POST that answers a list: no cursor or page_size to document
 
     def post(self, request, uuid):
         access = _access(request, uuid, need="contribute_case")
@@ -220,10 +226,18 @@ class MilestoneDetailView(generics.GenericAPIView):
         milestone = Milestone.objects.filter(case=access.case, uuid=milestone_uuid).first()
         if milestone is None:
             raise NotFound()
-        data = s.MilestoneUpdateSerializer(data=request.data)
+        data = s.MilestoneUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        sent = data.validated_data
+        # milestone_update sets all three fields (the page's form always posts all of them); a
+        # PATCH keeps what it does not send.
         milestone = milestone_update(
-            access=access, milestone=milestone, request=request._request, **data.validated_data
+            access=access,
+            milestone=milestone,
+            due_date=sent.get("due_date", milestone.due_date),
+            done_date=sent.get("done_date", milestone.done_date),
+            note=sent.get("note", milestone.note),
+            request=request._request,
         )
         return Response(s.MilestoneSerializer(milestone).data)
 
@@ -295,10 +309,10 @@ class HandoverView(generics.GenericAPIView):
     serializer_class = s.HandoverSerializer
     queryset = LeadHandover.objects.none()
 
-    @extend_schema(request=s.HandoverSerializer, responses={201: s.HandoverSerializer})
+    @extend_schema(request=s.HandoverCreateSerializer, responses={201: s.HandoverSerializer})
     def post(self, request, uuid):
         access = _access(request, uuid, need="share_case")
-        data = s.HandoverSerializer(data=request.data)
+        data = s.HandoverCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organisation = Organisation.objects.filter(uuid=data.validated_data["to_organisation"], active=True).first()
         if organisation is None:
@@ -306,25 +320,23 @@ class HandoverView(generics.GenericAPIView):
         handover = case_handover_propose(
             access=access, organisation=organisation, reason=data.validated_data["reason"], request=request._request
         )
-        return Response(
-            {
-                "uuid": str(handover.uuid),
-                "to_organisation": str(organisation.uuid),
-                "reason": handover.reason,
-                "status": handover.status,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(s.HandoverSerializer(handover).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["sharing"])
 class HandoverDecisionView(generics.GenericAPIView):
-    """The receiving organisation accepts or declines the lead."""
+    """The receiving organisation accepts or declines the lead (it finds the offer as
+    ``pending_handover`` on the case)."""
 
     serializer_class = s.HandoverSerializer
     queryset = LeadHandover.objects.none()
 
-    @extend_schema(request=None, responses=s.HandoverSerializer, operation_id="cases_handover_decide")
+    @extend_schema(
+        request=None,
+        responses=s.HandoverSerializer,
+        operation_id="cases_handover_decide",
+        parameters=[path_choice("decision", ["accept", "decline"])],
+    )
     def post(self, request, uuid, handover_uuid, decision):
         access = _access(request, uuid)
         handover = LeadHandover.objects.filter(case=access.case, uuid=handover_uuid).first()
@@ -333,17 +345,21 @@ class HandoverDecisionView(generics.GenericAPIView):
         handover = case_handover_decide(
             access=access, handover=handover, accept=decision == "accept", request=request._request
         )
-        return Response(
-            {
-                "uuid": str(handover.uuid),
-                "to_organisation": str(handover.to_organisation.uuid),
-                "reason": handover.reason,
-                "status": handover.status,
-            }
+        return Response(s.HandoverSerializer(handover).data)
+
+
+@extend_schema(
+    tags=["tasks"],
+    parameters=[
+        OpenApiParameter(
+            "direction",
+            str,
+            enum=["incoming", "outgoing"],
+            default="incoming",
+            description="incoming: assigned to the caller's organisation; outgoing: asked by it.",
         )
-
-
-@extend_schema(tags=["tasks"])
+    ],
+)
 class TaskInboxView(generics.ListAPIView):
     """Tasks assigned to the caller's organisation (?direction=outgoing: the ones it asked)."""
 
@@ -352,7 +368,7 @@ class TaskInboxView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
-        direction = "outgoing" if self.request.query_params.get("direction") == "outgoing" else "incoming"
+        direction = query_choice(self.request, "direction", ("incoming", "outgoing"), default="incoming")
         audit_record(action="case.list", request=self.request._request, details={"view": f"api-tasks-{direction}"})
         return tasks_inbox(membership=getattr(self.request, "membership", None), direction=direction)
 

@@ -1,6 +1,8 @@
 """The deconfliction API (token scope: deconfliction)."""
 
-from drf_spectacular.utils import extend_schema
+import dataclasses
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -9,6 +11,7 @@ from cases.selectors import case_get_for_user
 from deconfliction.models import Hit, Operation, OperationConflict, Selector
 from deconfliction.normalisers import SelectorKind
 from deconfliction.selectors import (
+    HitView,
     conflict_get_for_member,
     conflict_view,
     conflicts_of,
@@ -25,9 +28,11 @@ from deconfliction.services import (
     hit_resolve,
     operation_cancel,
     operation_plan,
+    selector_deactivate,
+    selector_renew,
     selectors_register_batch,
 )
-from portal.api import StrictCharField
+from portal.api import ALL_PARAMETER, StrictCharField, path_choice, query_choice
 from portal.utils.crypto import DecryptionError, decrypt_str
 
 
@@ -132,6 +137,7 @@ class CaseSelectorBatchView(DeconflictionView):
 
     serializer_class = RegistrationResultSerializer
     queryset = Selector.objects.none()
+    pagination_class = None  # a POST that answers a list: no cursor or page_size to document
 
     def post(self, request, uuid):
         access = _case_for_selectors(request, uuid)
@@ -147,7 +153,47 @@ class CaseSelectorBatchView(DeconflictionView):
         return Response(_results(results))
 
 
+class _SelectorActionView(DeconflictionView):
+    """One of our organisation's selectors on a case, as the case's selector page acts on it."""
+
+    serializer_class = SelectorSerializer
+    queryset = Selector.objects.none()
+
+    def _selector(self, request, uuid, selector_uuid):
+        access = _case_for_selectors(request, uuid)
+        selector = Selector.objects.filter(
+            case=access.case, uuid=selector_uuid, organisation=access.membership.organisation
+        ).first()
+        if selector is None:
+            raise NotFound()
+        return access, selector
+
+
+@extend_schema(tags=["deconfliction"], request=None, responses=SelectorSerializer)
+class SelectorRenewView(_SelectorActionView):
+    """Keep an active selector for another year (SELECTOR_VALID_DAYS) from now."""
+
+    def post(self, request, uuid, selector_uuid):
+        access, selector = self._selector(request, uuid, selector_uuid)
+        selector = selector_renew(access=access, selector=selector, request=request._request)
+        return Response(SelectorSerializer(selector).data)
+
+
+@extend_schema(tags=["deconfliction"], request=None, responses=SelectorSerializer)
+class SelectorDeactivateView(_SelectorActionView):
+    """Stop a selector matching; its raw value is emptied later, as for an expired one."""
+
+    def post(self, request, uuid, selector_uuid):
+        access, selector = self._selector(request, uuid, selector_uuid)
+        selector_deactivate(access=access, selector=selector, request=request._request)
+        selector.refresh_from_db()
+        return Response(SelectorSerializer(selector).data)
+
+
 class HitSerializer(serializers.ModelSerializer):
+    # Declared: DRF drops allow_blank from read-only model fields, and the schema then leaves
+    # the empty outcome of an unresolved hit out of the enum.
+    outcome = serializers.ChoiceField(choices=Hit.Outcome.choices, allow_blank=True, read_only=True)
     other_organisation = serializers.SerializerMethodField()
     acknowledged_by_us = serializers.SerializerMethodField()
 
@@ -184,17 +230,76 @@ class HitSerializer(serializers.ModelSerializer):
         return hit.acknowledged_by(self._org_id())
 
 
+class OwnSelectorSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField(source="selector.uuid")
+    kind = serializers.ChoiceField(source="selector.kind", choices=SelectorKind.choices)
+    value = StrictCharField(
+        source="raw",
+        allow_null=True,
+        help_text="Our value as typed; null where the caller cannot see its case, or once it is purged.",
+    )
+    case = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_case(self, own) -> str | None:
+        # Only a case the caller can see: an organisation's RED case is not its colleagues'.
+        return str(own.selector.case.uuid) if own.selector.case_id in self.context["visible_cases"] else None
+
+
+class OwnCaseSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    reference = StrictCharField()
+
+
+class HitDetailSerializer(HitSerializer):
+    """A hit as our side sees it (hit_get_for_member): our selectors and cases behind it, and
+    when the other side registered it; nothing of the other side's case or value."""
+
+    own_selectors = serializers.SerializerMethodField()
+    own_cases = serializers.SerializerMethodField()
+    other_first_registered = serializers.SerializerMethodField()
+
+    class Meta(HitSerializer.Meta):
+        fields = [*HitSerializer.Meta.fields, "own_selectors", "own_cases", "other_first_registered"]
+        read_only_fields = fields
+
+    def _view(self) -> HitView:
+        return self.context["hit_view"]
+
+    @extend_schema_field(OwnSelectorSerializer(many=True))
+    def get_own_selectors(self, hit) -> list[dict]:
+        view = self._view()
+        visible = {case.pk for case in view.own_cases}
+        return OwnSelectorSerializer(view.own, many=True, context={"visible_cases": visible}).data
+
+    @extend_schema_field(OwnCaseSerializer(many=True))
+    def get_own_cases(self, hit) -> list[dict]:
+        return OwnCaseSerializer(self._view().own_cases, many=True).data
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_other_first_registered(self, hit) -> str | None:
+        first = self._view().other_first_registered
+        return serializers.DateTimeField().to_representation(first) if first else None
+
+
+def _hit_detail(request, view: HitView) -> dict:
+    return HitDetailSerializer(view.hit, context={"request": request, "hit_view": view}).data
+
+
 class HitActionSerializer(serializers.Serializer):
     note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
     outcome = serializers.ChoiceField(choices=Hit.Outcome.choices, required=False, allow_blank=True, default="")
 
 
-@extend_schema(tags=["deconfliction"])
+@extend_schema(tags=["deconfliction"], parameters=[ALL_PARAMETER])
 class HitListView(DeconflictionView, generics.ListAPIView):
+    """Our organisation's hits (open ones; ?all=1 for resolved ones too). Our own selectors and
+    cases behind a hit are on its detail."""
+
     serializer_class = HitSerializer
 
     def get_queryset(self):
-        open_only = self.request.query_params.get("all") != "1"
+        open_only = query_choice(self.request, "all", ("0", "1"), default="0") == "0"
         return hits_for_organisation(
             membership=getattr(self.request, "membership", None), open_only=open_only
         ).order_by("-id")
@@ -202,19 +307,24 @@ class HitListView(DeconflictionView, generics.ListAPIView):
 
 @extend_schema(tags=["deconfliction"])
 class HitDetailView(DeconflictionView):
-    serializer_class = HitSerializer
+    serializer_class = HitDetailSerializer
 
     def get(self, request, uuid):
-        view = hit_get_for_member(request=request, uuid=uuid)
-        return Response(HitSerializer(view.hit, context={"request": request}).data)
+        return Response(_hit_detail(request, hit_get_for_member(request=request, uuid=uuid)))
 
 
-@extend_schema(tags=["deconfliction"], request=HitActionSerializer, responses=HitSerializer)
 class HitActionView(DeconflictionView):
     """acknowledge, coordinate or resolve a hit."""
 
-    serializer_class = HitSerializer
+    serializer_class = HitDetailSerializer
 
+    @extend_schema(
+        tags=["deconfliction"],
+        request=HitActionSerializer,
+        responses=HitDetailSerializer,
+        operation_id="hits_action",
+        parameters=[path_choice("action", ["acknowledge", "coordinate", "resolve"], "outcome: for resolve")],
+    )
     def post(self, request, uuid, action):
         view = hit_get_for_member(request=request, uuid=uuid, audit_action=None)
         data = HitActionSerializer(data=request.data)
@@ -229,7 +339,9 @@ class HitActionView(DeconflictionView):
             hit = hit_resolve(membership=membership, hit=view.hit, outcome=outcome, note=note, request=request._request)
         else:
             raise NotFound()
-        return Response(HitSerializer(hit, context={"request": request}).data)
+        # The action changes the hit's status and note, not which selectors and cases are ours.
+        view = dataclasses.replace(view, hit=hit, acknowledged_by_us=hit.acknowledged_by(membership.organisation_id))
+        return Response(_hit_detail(request, view))
 
 
 class OperationSerializer(serializers.ModelSerializer):
@@ -300,16 +412,15 @@ class OperationListView(DeconflictionView, generics.ListAPIView):
         )
 
 
-@extend_schema(tags=["operations"])
+@extend_schema(tags=["operations"], parameters=[ALL_PARAMETER])
 class ConflictListView(DeconflictionView, generics.ListAPIView):
     """Our organisation's operation conflicts (open ones; ?all=1 for all)."""
 
     serializer_class = ConflictSerializer
 
     def get_queryset(self):
-        return conflicts_queryset(
-            membership=getattr(self.request, "membership", None), open_only=self.request.query_params.get("all") != "1"
-        )
+        open_only = query_choice(self.request, "all", ("0", "1"), default="0") == "0"
+        return conflicts_queryset(membership=getattr(self.request, "membership", None), open_only=open_only)
 
 
 class ConflictResolveSerializer(serializers.Serializer):

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -401,8 +402,11 @@ API_RATE = env_str("API_RATE", "600/min")  # requests per token (or session user
 # 6,229 bytes of JSON each, about 62.3 MB in all; 64 MiB leaves room for pretty-printing.
 # Django's default of 2.5 MB refused a batch of long values. Clients that \u-escape non-ASCII
 # text can exceed this at the extremes and should send fewer items per request; a larger body
-# is answered 413 (portal.api.exception_handler).
+# is answered 413 (portal.api.exception_handler). Only the routes in
+# portal.middleware.LARGE_BODY_ROUTES may come near it: every other request is refused above
+# REQUEST_BODY_MAX (Django's usual 2.5 MB) before its body is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
+REQUEST_BODY_MAX = int(2.5 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

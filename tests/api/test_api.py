@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import ApiToken
 from audit.models import AuditEvent
@@ -138,12 +139,13 @@ def test_rate_limit_per_token(world, token_for, settings):
 # --- the same rules as the pages ---------------------------------------------------------------------
 
 
-def _object_urls(case, share, milestone, task, hit, operation, conflict) -> list[str]:
+def _object_urls(case, share, milestone, task, selector, hit, operation, conflict) -> list[str]:
     values = {
         "uuid": case.uuid,
         "share_uuid": share.uuid,
         "milestone_uuid": milestone.uuid,
         "task_uuid": task.uuid,
+        "selector_uuid": selector.uuid,
         "handover_uuid": uuid.uuid4(),
         "action": "approve",
         "decision": "accept",
@@ -176,7 +178,9 @@ def test_every_object_url_of_organisation_a_is_404_for_organisation_b(world, new
     share = case.shares.get()
     milestone = milestone_set_apply(access=access_for(world.liaison, case))[0]
     task = task_create(access=access_for(world.liaison, case), title="t", assigned_organisation=world.lead)
-    selector_register(access=access_for(world.liaison, case), kind="phone", value="+31611110000", reason="x")
+    selector = selector_register(
+        access=access_for(world.liaison, case), kind="phone", value="+31611110000", reason="x"
+    ).selector
     other_case = new_case(TLP.GREEN, by=world.colleague, title="colleague's")
     hit = selector_register(
         access=access_for(world.colleague, other_case), kind="phone", value="+31611110000", reason="x"
@@ -198,8 +202,8 @@ def test_every_object_url_of_organisation_a_is_404_for_organisation_b(world, new
         )
         for user in (world.liaison, world.partner_liaison)
     ]
-    urls = _object_urls(case, share, milestone, task, hit, operations[0][0], operations[1][1][0])
-    assert len(urls) >= 12
+    urls = _object_urls(case, share, milestone, task, selector, hit, operations[0][0], operations[1][1][0])
+    assert len(urls) >= 14
     outsider = bearer(token_for(world.outsider))
     client = Client()
     for url in urls:
@@ -208,6 +212,8 @@ def test_every_object_url_of_organisation_a_is_404_for_organisation_b(world, new
             assert response.status_code in (404, 405), (method, url, response.status_code)
     assert Task.objects.get(pk=task.pk).status == "open"
     assert Milestone.objects.get(pk=milestone.pk).done_date is None
+    selector.refresh_from_db()
+    assert selector.active
 
 
 def test_lists_leave_out_what_the_caller_cannot_see(world, shared_case, new_case, token_for):
@@ -350,18 +356,36 @@ def test_batch_endpoint_refuses_more_than_10000(world, new_case, token_for):
 
 def test_hits_through_the_api_are_blind(world, new_case, token_for):
     case = new_case(TLP.GREEN, title="Operation Blind")
-    selector_register(access=access_for(world.liaison, case), kind="email", value="x@example.org", reason="x")
+    selector_register(access=access_for(world.liaison, case), kind="email", value="Blind.Lead@Example.org", reason="x")
     other = new_case(TLP.GREEN, by=world.partner_liaison, title="partner case")
-    hit = selector_register(
-        access=access_for(world.partner_liaison, other), kind="email", value="X@example.org", reason="x"
-    ).hits[0]
+    registered = selector_register(
+        access=access_for(world.partner_liaison, other), kind="email", value="blind.lead@example.org", reason="x"
+    )
+    hit = registered.hits[0]
+    theirs = (case.reference, "Operation Blind", "Blind.Lead@Example.org", str(case.uuid))
     h = bearer(token_for(world.partner_liaison))
     listing = Client().get("/api/v1/hits/", **h)
     body = listing.content.decode()
-    assert str(hit.uuid) in body and case.reference not in body and "Operation Blind" not in body
+    assert str(hit.uuid) in body and not any(secret in body for secret in theirs)
     assert listing.json()["results"][0]["other_organisation"]["desk_phone"] == world.lead.desk_phone
+    detail = Client().get(f"/api/v1/hits/{hit.uuid}/", **h)
+    body = detail.content.decode()
+    assert detail.status_code == 200 and not any(secret in body for secret in theirs)
+    # Our side of it: the selector, its value as we typed it, and our case, to link the hit up.
+    assert detail.json()["own_selectors"] == [
+        {
+            "uuid": str(registered.selector.uuid),
+            "kind": "email",
+            "value": "blind.lead@example.org",
+            "case": str(other.uuid),
+        }
+    ]
+    assert detail.json()["own_cases"] == [{"uuid": str(other.uuid), "reference": other.reference}]
+    assert parse_datetime(detail.json()["other_first_registered"]) == case.selectors.get().registered_at
     ack = Client().post(f"/api/v1/hits/{hit.uuid}/acknowledge/", {"note": "seen"}, content_type="application/json", **h)
     assert ack.status_code == 200 and ack.json()["acknowledged_by_us"] is True
+    assert ack.json()["own_cases"] == detail.json()["own_cases"]
+    assert not any(secret in ack.content.decode() for secret in theirs)
 
 
 def test_case_list_query_count_is_bounded(world, new_case, token_for):
@@ -405,8 +429,13 @@ def test_handover_and_inbox_through_the_api(world, shared_case, token_for):
         **lead,
     )
     assert offer.status_code == 201
-    decided = api.post(f"/api/v1/cases/{shared_case.uuid}/handover/{offer.json()['uuid']}/accept/", **partner)
+    # The receiving system finds the offer on the case itself, not through the proposer.
+    pending = api.get(f"/api/v1/cases/{shared_case.uuid}/", **partner).json()["pending_handover"]
+    assert pending["from_organisation"] == str(world.lead.uuid)
+    assert pending["to_organisation"] == str(world.partner.uuid) and pending["reason"] == "suspect moved"
+    decided = api.post(f"/api/v1/cases/{shared_case.uuid}/handover/{pending['uuid']}/accept/", **partner)
     assert decided.status_code == 200 and decided.json()["status"] == "accepted"
+    assert api.get(f"/api/v1/cases/{shared_case.uuid}/", **partner).json()["pending_handover"] is None
     shared_case.refresh_from_db()
     assert shared_case.lead_organisation == world.partner
     task_create(

@@ -56,6 +56,7 @@ MEMBER_READABLE = {
     "actionplan:indicator",
     "actionplan:review",
     "api:measure_update",
+    "api:indicator",
 }
 
 
@@ -99,6 +100,8 @@ CASE_ROUTE_NEEDS = {
     "api:notes": {"get": "view_case", "post": "contribute_case"},
     "api:selectors": {"get": "view_case", "post": "contribute_case"},
     "api:selectors_batch": {"post": "contribute_case"},
+    "api:selector_renew": {"post": "contribute_case"},
+    "api:selector_deactivate": {"post": "contribute_case"},
 }
 
 # Real action words for routes that end in one.
@@ -209,6 +212,8 @@ def matrix(make_member):
                 "notes",
                 "selectors",
                 "selectors_batch",
+                "selector_renew",
+                "selector_deactivate",
             )
         },
         "api:hit": hit,
@@ -220,6 +225,7 @@ def matrix(make_member):
         "actionplan:indicator": indicator,
         "actionplan:review": update,
         "api:measure_update": measure,
+        "api:indicator": indicator,
     }
     other = {
         "share_uuid": share,

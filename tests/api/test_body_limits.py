@@ -1,0 +1,78 @@
+"""The largest batch the schema allows fits the request body limit; a larger body is a JSON
+error, not Django's HTML page."""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from cases.constants import TLP
+from deconfliction.api.views import BatchSerializer, SelectorItemSerializer
+from deconfliction.normalisers import SelectorKind
+from deconfliction.services import MAX_BATCH
+from tests.api.conftest import bearer
+
+pytestmark = pytest.mark.django_db
+
+WIDEST = "\U0001f600"  # 4 bytes in UTF-8, one character to the schema's maxLength
+
+
+def _largest_batch() -> bytes:
+    """MAX_BATCH items at every maximum the schema documents, each character as wide as UTF-8
+    gets, with json.dumps' default spacing."""
+    fields = SelectorItemSerializer().fields
+    item = {
+        "kind": max(SelectorKind.values, key=len),
+        **{name: WIDEST * fields[name].max_length for name in ("value", "qualifier", "note")},
+    }
+    reason = WIDEST * BatchSerializer().fields["reason"].max_length
+    assert BatchSerializer().fields["items"].max_length == MAX_BATCH == 10_000
+    return json.dumps({"reason": reason, "items": [item] * MAX_BATCH}, ensure_ascii=False).encode()
+
+
+def test_the_largest_batch_the_schema_allows_is_accepted(world, new_case, token_for):
+    body = _largest_batch()
+    assert len(body) > 60_000_000  # Django's default limit is 2.5 MB
+    assert len(body) <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    case = new_case(TLP.GREEN)
+    response = Client().post(
+        f"/api/v1/cases/{case.uuid}/selectors/batch/",
+        body,
+        content_type="application/json",
+        **bearer(token_for(world.liaison)),
+    )
+    # Read, validated and answered per item (no document number is made of emoji).
+    assert response.status_code == 200
+    results = response.json()
+    assert len(results) == MAX_BATCH and {r["status"] for r in results} == {"invalid"}
+
+
+def test_a_body_over_the_limit_is_a_json_413(world, new_case, token_for):
+    case = new_case(TLP.GREEN)
+    # Django refuses by Content-Length before reading, so the body's content does not matter.
+    body = b" " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = Client().post(
+        f"/api/v1/cases/{case.uuid}/selectors/batch/",
+        body,
+        content_type="application/json",
+        **bearer(token_for(world.liaison)),
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in response.json()["detail"]
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/api/v1/cases/", "/no/such/page/"])
+def test_other_routes_refuse_a_large_body_before_reading_it(url):
+    body = b" " * (settings.REQUEST_BODY_MAX + 1)
+    response = Client().post(url, body, content_type="application/json")
+    assert response.status_code == 413
+    assert settings.REQUEST_BODY_MAX < 3_000_000 < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if url.startswith("/api/"):
+        assert "larger than" in response.json()["detail"]
+
+
+def test_a_body_within_the_usual_limit_passes_the_guard():
+    response = Client().post("/accounts/login/", {"username": "x" * 1000, "password": "y"})
+    assert response.status_code == 200  # the form answered (a failed sign-in), not the guard

@@ -1,0 +1,110 @@
+"""List endpoints are filtered in the database in a bounded number of queries: the same bound
+holds for a few rows and for many."""
+
+from datetime import date, timedelta
+from itertools import count
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from actionplan.models import ActionPlan, Indicator, IndicatorValue, Measure
+from cases.constants import TLP
+from cases.services import task_create
+from deconfliction.models import Operation
+from deconfliction.services import operation_plan, selector_register
+from tests.api.conftest import bearer
+from tests.cases.conftest import access_for
+from tests.conftest import membership_of
+
+pytestmark = pytest.mark.django_db
+
+SIZES = (2, 9)
+_numbers = count()
+
+
+def _add_hits(world, new_case, n):
+    ours = new_case(TLP.GREEN)
+    theirs = new_case(TLP.GREEN, by=world.partner_liaison, title="partner case")
+    for _ in range(n):
+        value = f"held.{next(_numbers)}@example.org"
+        selector_register(access=access_for(world.liaison, ours), kind="email", value=value, reason="x")
+        selector_register(access=access_for(world.partner_liaison, theirs), kind="email", value=value, reason="x")
+
+
+def _plan(user, start):
+    operation_plan(
+        membership=membership_of(user),
+        kind="search",
+        title="op",
+        country="NL",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+    )
+
+
+def _add_conflicts(world, new_case, n):
+    start = timezone.now() + timedelta(hours=1)
+    if not Operation.objects.filter(organisation=world.lead).exists():
+        _plan(world.liaison, start)
+    for _ in range(n):  # each partner operation meets the lead's one
+        _plan(world.partner_liaison, start)
+
+
+def _add_operations(world, new_case, n):
+    for i in range(n):
+        _plan(world.liaison, timezone.now() + timedelta(days=i + 1))
+
+
+def _add_tasks(world, new_case, n):
+    case = new_case(TLP.GREEN)
+    for i in range(n):
+        task_create(access=access_for(world.liaison, case), title=f"t{i}", assigned_organisation=world.lead)
+
+
+def _add_plan_rows(world, new_case, n):
+    plan = ActionPlan.objects.filter(title="Plan").first() or ActionPlan.objects.create(
+        title="Plan", period_start=date(2024, 1, 1), period_end=date(2030, 12, 31), owner_organisation=world.lead
+    )
+    for _ in range(n):
+        i = next(_numbers)
+        Measure.objects.create(
+            plan=plan,
+            code=f"M{i}",
+            title="m",
+            owner_organisation=world.lead,
+            start=plan.period_start,
+            deadline=plan.period_end,
+        )
+        indicator = Indicator.objects.create(plan=plan, code=f"I{i}", name="i", unit="u", source="manual")
+        for organisation in (None, world.lead, world.partner):
+            IndicatorValue.objects.create(indicator=indicator, year=2025, organisation=organisation, value=7)
+
+
+# (endpoint, how to add n rows to it, the bound). A bound is what the endpoint takes at the
+# smaller size (the token check, the audit append and the page), so a query per row, seven more
+# at the larger size, breaks it.
+LISTS = [
+    ("/api/v1/hits/", _add_hits, 7),
+    ("/api/v1/conflicts/", _add_conflicts, 7),
+    ("/api/v1/operations/", _add_operations, 7),
+    ("/api/v1/tasks/", _add_tasks, 5),
+    ("/api/v1/actionplan/indicators/", _add_plan_rows, 5),
+    ("/api/v1/actionplan/measures/", _add_plan_rows, 7),
+]
+
+
+@pytest.mark.parametrize(("url", "add_rows", "bound"), LISTS, ids=[row[0] for row in LISTS])
+def test_list_endpoints_take_a_bounded_number_of_queries(
+    world, new_case, token_for, django_assert_max_num_queries, url, add_rows, bound
+):
+    headers = bearer(token_for(world.liaison))
+    Client().get("/api/v1/organisations/", **headers)  # the token's first use records last_used_at
+    total = 0
+    for size in SIZES:
+        add_rows(world, new_case, size - total)
+        total = size
+        with django_assert_max_num_queries(bound):
+            response = Client().get(f"{url}?page_size=100", **headers)
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == size
