@@ -345,8 +345,9 @@ def organisation_sees_case(*, organisation, case: Case, user=None) -> bool:
     )
 
 
-def cases_with_next_milestone(*, membership: Membership | None, limit: int = 100) -> list[Case]:
-    """The prosecutor's view: visible open cases with their next open milestone, soonest first."""
+def cases_by_next_milestone(*, membership: Membership | None) -> QuerySet[Case]:
+    """The prosecutor's view: visible open cases with their next open milestone (``next_due``,
+    ``next_kind``), soonest first."""
     from django.db.models import Min, OuterRef
 
     from cases.models import Milestone
@@ -354,7 +355,7 @@ def cases_with_next_milestone(*, membership: Membership | None, limit: int = 100
     open_milestones = Milestone.objects.filter(
         case=OuterRef("pk"), done_date__isnull=True, due_date__isnull=False
     ).order_by("due_date", "id")
-    return list(
+    return (
         cases_visible_to(membership=membership)
         .exclude(status__in=["closed", "referred"])
         .annotate(
@@ -363,8 +364,12 @@ def cases_with_next_milestone(*, membership: Membership | None, limit: int = 100
         )
         .filter(next_due__isnull=False)
         .select_related("lead_organisation")
-        .order_by("next_due", "id")[:limit]
+        .order_by("next_due", "id")
     )
+
+
+def cases_with_next_milestone(*, membership: Membership | None, limit: int = 100) -> list[Case]:
+    return list(cases_by_next_milestone(membership=membership)[:limit])
 
 
 def milestones_for_calendar(*, membership: Membership) -> QuerySet:

@@ -51,6 +51,8 @@ urlpatterns = [
         deconfliction.SelectorDeactivateView.as_view(),
         name="selector_deactivate",
     ),
+    path("cases/<uuid:uuid>/people/", cases.CasePeopleView.as_view(), name="case_people"),
+    path("milestones/", cases.UpcomingMilestoneListView.as_view(), name="upcoming_milestones"),
     path("tasks/", cases.TaskInboxView.as_view(), name="task_inbox"),
     path("approvals/", cases.ApprovalListView.as_view(), name="approvals"),
     path("hits/", deconfliction.HitListView.as_view(), name="hits"),

@@ -52,7 +52,20 @@ class ProgressUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProgressUpdate
-        fields = ["uuid", "measure", "year", "quarter", "period", "status", "percent_done", "narrative", "review"]
+        fields = [
+            "uuid",
+            "measure",
+            "year",
+            "quarter",
+            "period",
+            "status",
+            "percent_done",
+            "narrative",
+            "submitted_at",
+            "review",
+            "reviewed_at",
+            "review_comment",
+        ]
         read_only_fields = fields
 
 
@@ -103,12 +116,22 @@ class MeasureListView(ActionPlanReader, generics.ListAPIView):
     queryset = Measure.objects.select_related("owner_organisation").order_by("-id")
 
 
-@extend_schema(tags=["action plan"], request=UpdateSerializer, responses={201: ProgressUpdateSerializer})
-class MeasureUpdateView(ActionPlanReader):
-    """The owner organisation submits its quarterly update."""
+@extend_schema(tags=["action plan"])
+class MeasureUpdateView(ActionPlanReader, generics.ListAPIView):
+    """A measure's quarterly updates, newest first, with the ministry's review (a returned update
+    says why, so the owner can submit it again); the owner organisation submits them here."""
 
-    serializer_class = UpdateSerializer
+    serializer_class = ProgressUpdateSerializer
 
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ProgressUpdate.objects.none()
+        measure = Measure.objects.filter(uuid=self.kwargs["uuid"]).first()
+        if measure is None:
+            raise NotFound()
+        return measure.updates.all()
+
+    @extend_schema(request=UpdateSerializer, responses={201: ProgressUpdateSerializer})
     def post(self, request, uuid):
         measure = Measure.objects.filter(uuid=uuid).first()
         if measure is None:

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
 from cases.models import Case, CaseShare, LeadHandover, Milestone, MilestoneKind, Task, TimelineEntry
+from partners.models import Membership
 from portal.api import StrictCharField
 
 
@@ -260,4 +261,31 @@ class PendingShareSerializer(ShareSerializer):
 
     class Meta(ShareSerializer.Meta):
         fields = [*ShareSerializer.Meta.fields, "case", "case_reference"]
+        read_only_fields = fields
+
+
+class UpcomingMilestoneSerializer(serializers.ModelSerializer):
+    """A visible open case with its next open milestone."""
+
+    lead_organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    next_due = serializers.DateField(read_only=True)
+    next_kind = serializers.ChoiceField(choices=MilestoneKind.choices, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = ["uuid", "reference", "lead_organisation", "next_due", "next_kind"]
+        read_only_fields = fields
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """Someone the caller may name: ``membership`` for a named share, ``user`` for a task."""
+
+    membership = serializers.UUIDField(source="uuid", read_only=True)
+    user = serializers.UUIDField(source="user.uuid", read_only=True)
+    name = serializers.CharField(source="user.full_name", read_only=True)
+    organisation = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["membership", "user", "name", "organisation", "role"]
         read_only_fields = fields

@@ -12,7 +12,15 @@ from audit.services import audit_record
 from cases.api import serializers as s
 from cases.models import Case, CaseShare, LeadHandover, Milestone, Task, TimelineEntry
 from cases.pagination import OpenedAtCursorPagination
-from cases.selectors import case_get_for_user, case_shares, cases_visible_to, shares_awaiting_approval, tasks_inbox
+from cases.selectors import (
+    case_get_for_user,
+    case_share_candidates,
+    case_shares,
+    cases_by_next_milestone,
+    cases_visible_to,
+    shares_awaiting_approval,
+    tasks_inbox,
+)
 from cases.services import (
     case_change_tlp,
     case_create,
@@ -30,7 +38,7 @@ from cases.services import (
     task_set_status,
 )
 from partners.models import Membership, Organisation
-from portal.api import path_choice, query_choice
+from portal.api import CursorPagination, path_choice, query_choice
 
 
 def _access(request, uuid, *, audit_action=None, need: str | None = None):
@@ -384,3 +392,37 @@ class ApprovalListView(generics.ListAPIView):
             return CaseShare.objects.none()
         audit_record(action="case.list", request=self.request._request, details={"view": "api-approvals"})
         return shares_awaiting_approval(membership=getattr(self.request, "membership", None))
+
+
+class _SoonestFirst(CursorPagination):
+    ordering = ("next_due", "id")
+
+
+@extend_schema(tags=["milestones"])
+class UpcomingMilestoneListView(generics.ListAPIView):
+    """Open cases we see with their next open milestone, soonest first (the prosecutor's view)."""
+
+    serializer_class = s.UpcomingMilestoneSerializer
+    pagination_class = _SoonestFirst
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Case.objects.none()
+        audit_record(action="case.list", request=self.request._request, details={"view": "api-milestones"})
+        return cases_by_next_milestone(membership=getattr(self.request, "membership", None))
+
+
+@extend_schema(tags=["sharing"])
+class CasePeopleView(generics.ListAPIView):
+    """People the caller may name on this case, as the pages offer them: members of the caller's
+    organisation and of organisations that have the case. ``membership`` goes into a named share,
+    ``user`` into a task's assignee."""
+
+    serializer_class = s.PersonSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        access = _access(self.request, self.kwargs["uuid"], need="contribute_case")
+        _organisations, memberships = case_share_candidates(access=access)
+        return memberships

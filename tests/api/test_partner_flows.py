@@ -1,5 +1,6 @@
 """What a liaison officer does in the pages, done by a partner system through the API."""
 
+import uuid
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -10,10 +11,12 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from actionplan.models import ActionPlan, Indicator, IndicatorValue, Measure, ProgressUpdate
 from actionplan.selectors import indicator_table
+from actionplan.services import progress_review
 from cases.constants import TLP
 from cases.models import Milestone, MilestoneKind
 from deconfliction.models import Hit, Operation, OperationConflict, Selector
 from deconfliction.services import selector_register
+from partners.roles import Role
 from tests.api.conftest import bearer
 from tests.cases.conftest import access_for
 from tests.conftest import login_verified
@@ -250,9 +253,34 @@ def test_action_plan_progress_update_by_the_owner_only(world, plan, token_for):
         "status": "on_track",
         "percent_done": 40,
         "narrative": "Two teams trained.",
+        "submitted_at": created.json()["submitted_at"],
         "review": "submitted",
+        "reviewed_at": None,
+        "review_comment": "",
     }
     assert _post(url, bearer(token_for(world.liaison)), body).status_code == 400  # one update per quarter
+
+
+def test_the_owner_reads_why_an_update_was_returned(world, plan, token_for, make_member):
+    monitor = make_member(world.international, role=Role.MINISTRY_MONITOR)
+    url = f"/api/v1/actionplan/measures/{plan['measure'].uuid}/updates/"
+    body = {"year": 2025, "quarter": 2, "status": "at_risk", "percent_done": 10, "narrative": "Hiring slow."}
+    assert _post(url, bearer(token_for(world.liaison)), body).status_code == 201
+    progress_review(
+        membership=monitor.memberships.get(),
+        update=ProgressUpdate.objects.get(),
+        accept=False,
+        comment="Say how many of the 150 posts are filled.",
+    )
+    [update] = Client().get(url, **bearer(token_for(world.liaison, scopes=["read"]))).json()["results"]
+    assert (update["review"], update["review_comment"]) == ("returned", "Say how many of the 150 posts are filled.")
+    assert update["reviewed_at"] is not None
+    assert (
+        Client()
+        .get(f"/api/v1/actionplan/measures/{uuid.uuid4()}/updates/", **bearer(token_for(world.liaison)))
+        .status_code
+        == 404
+    )
 
 
 # --- lists -----------------------------------------------------------------------------------------
@@ -300,3 +328,62 @@ def test_a_token_revoked_in_the_portal_is_refused_at_once(world, token_for):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert Client().get("/api/v1/cases/", **bearer(secret)).status_code == 401
+
+
+# --- people to name, and milestones across cases --------------------------------------------------
+
+
+def test_a_partner_system_finds_the_people_it_may_name(world, shared_case, token_for):
+    h = bearer(token_for(world.liaison))
+    url = f"/api/v1/cases/{shared_case.uuid}/people/"
+    people = Client().get(url, **h).json()["results"]
+    emails = {p["name"] for p in people}
+    by_name = {p["name"]: p for p in people}
+    lead_and_partner = {
+        u.full_name for u in (world.colleague, world.lead_admin, world.partner_liaison, world.partner_analyst)
+    }
+    assert lead_and_partner <= emails
+    assert world.outsider.full_name not in emails and world.foreign_liaison.full_name not in emails
+    # A membership from the list goes into a named share, a user into a task's assignee.
+    analyst = by_name[world.partner_analyst.full_name]
+    assert analyst["organisation"] == str(world.partner.uuid)
+    shared = _post(
+        f"/api/v1/cases/{shared_case.uuid}/shares/",
+        h,
+        {"membership": analyst["membership"], "level": "contribute", "reason": "analysis"},
+    )
+    assert shared.status_code == 201, shared.json()
+    task = _post(
+        f"/api/v1/cases/{shared_case.uuid}/tasks/",
+        h,
+        {"title": "Check the logs", "assigned_organisation": str(world.partner.uuid), "assignee": analyst["user"]},
+    )
+    assert task.status_code == 201, task.json()
+    assert task.json()["assignee"] == analyst["user"]
+    # Outsiders get 404; a view-only partner may not pick people.
+    assert Client().get(url, **bearer(token_for(world.outsider))).status_code == 404
+    assert Client().get(url, **bearer(token_for(world.partner_liaison))).status_code == 403
+
+
+def test_upcoming_milestones_across_cases_soonest_first(world, new_case, token_for):
+    today = timezone.localdate()
+    cases = []
+    for days in (20, 5, 12):
+        case = new_case(TLP.GREEN, title=f"Op {days}")
+        Milestone.objects.create(
+            case=case, kind=MilestoneKind.VERDICT, owner_organisation=world.lead, due_date=today + timedelta(days=days)
+        )
+        cases.append(case)
+    done = new_case(TLP.GREEN, title="all done")
+    Milestone.objects.create(
+        case=done, kind=MilestoneKind.VERDICT, owner_organisation=world.lead, due_date=today, done_date=today
+    )
+    h = bearer(token_for(world.liaison))
+    seen, url = [], "/api/v1/milestones/?page_size=2"
+    while url:
+        page = Client().get(url, **h).json()
+        seen += page["results"]
+        url = page["next"]
+    assert [r["reference"] for r in seen] == [cases[1].reference, cases[2].reference, cases[0].reference]
+    assert seen[0]["next_kind"] == "verdict" and seen[0]["next_due"] == (today + timedelta(days=5)).isoformat()
+    assert Client().get("/api/v1/milestones/", **bearer(token_for(world.outsider))).json()["results"] == []

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from actionplan.models import ActionPlan, Indicator, IndicatorValue, Measure
 from cases.constants import TLP
+from cases.models import Milestone, MilestoneKind
 from cases.services import task_create
 from deconfliction.models import Operation
 from deconfliction.services import operation_plan, selector_register
@@ -62,6 +63,17 @@ def _add_tasks(world, new_case, n):
         task_create(access=access_for(world.liaison, case), title=f"t{i}", assigned_organisation=world.lead)
 
 
+def _add_milestones(world, new_case, n):
+    for _ in range(n):
+        case = new_case(TLP.GREEN)
+        Milestone.objects.create(
+            case=case,
+            kind=MilestoneKind.VERDICT,
+            owner_organisation=world.lead,
+            due_date=timezone.localdate() + timedelta(days=next(_numbers) % 300 + 1),
+        )
+
+
 def _add_plan_rows(world, new_case, n):
     plan = ActionPlan.objects.filter(title="Plan").first() or ActionPlan.objects.create(
         title="Plan", period_start=date(2024, 1, 1), period_end=date(2030, 12, 31), owner_organisation=world.lead
@@ -89,6 +101,7 @@ LISTS = [
     ("/api/v1/conflicts/", _add_conflicts, 7),
     ("/api/v1/operations/", _add_operations, 7),
     ("/api/v1/tasks/", _add_tasks, 5),
+    ("/api/v1/milestones/", _add_milestones, 5),
     ("/api/v1/actionplan/indicators/", _add_plan_rows, 5),
     ("/api/v1/actionplan/measures/", _add_plan_rows, 7),
 ]

@@ -102,6 +102,7 @@ CASE_ROUTE_NEEDS = {
     "api:selectors_batch": {"post": "contribute_case"},
     "api:selector_renew": {"post": "contribute_case"},
     "api:selector_deactivate": {"post": "contribute_case"},
+    "api:case_people": {"get": "contribute_case"},
 }
 
 # Real action words for routes that end in one.
@@ -214,6 +215,7 @@ def matrix(make_member):
                 "selectors_batch",
                 "selector_renew",
                 "selector_deactivate",
+                "case_people",
             )
         },
         "api:hit": hit,
