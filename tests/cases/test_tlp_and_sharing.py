@@ -125,7 +125,15 @@ def test_ngo_may_receive_amber_and_loses_it_when_tightened(world, new_case):
 
 def test_dual_member_acting_for_ngo_sees_no_amber_strict_even_with_a_named_grant(world, new_case):
     strict = new_case(TLP.AMBER_STRICT)
+    named = case_share(
+        access=access_for(world.liaison, strict),
+        membership=world.dual.memberships.get(organisation=world.lead),
+        level=AccessLevel.CONTRIBUTE,
+        reason="analyst on the case",
+    )
+    assert named.status == CaseShare.Status.ACTIVE and named.membership.organisation == world.lead
     assert _sees(world.dual, strict, world.lead)
+    # The grant was given to the police membership: acting for the NGO, the same person sees nothing.
     assert not _sees(world.dual, strict, world.ngo)
 
 
