@@ -109,9 +109,17 @@ def test_a_mail_server_that_keeps_refusing_ends_the_retries(member, smtp, settin
     assert len(recorder.started) == MAX_EMAIL_ATTEMPTS and recorder.messages == []
 
 
-def test_bell_list_and_mark_read(member):
+def test_bell_list_and_mark_read(member, make_member, organisation):
+    [first] = notify(users=[member], kind=Kind.TASK_ASSIGNED, subject="New task on case NL-2026-000008", body="b")
     notify(users=[member], kind=Kind.CASE_SHARED, subject="Case NL-2026-000009 was shared with you", body="b")
     client = login_verified(Client(), member)
+    assert 'class="bell-count">2<' in client.get("/").content.decode()
+    # One notification marked read; someone else's is not theirs to mark.
+    [others] = notify(users=[make_member(organisation)], kind=Kind.CASE_SHARED, subject="x", body="b")
+    client.post("/notifications/read/", {"notification": str(first.uuid)})
+    client.post("/notifications/read/", {"notification": str(others.uuid)})
+    assert Notification.objects.get(pk=others.pk).read_at is None
+    assert Notification.objects.get(pk=first.pk).read_at is not None
     assert 'class="bell-count">1<' in client.get("/").content.decode()
     bell = client.get("/notifications/bell/", HTTP_X_PORTAL_BACKGROUND="1", HTTP_HX_REQUEST="true")
     assert "bell-count" in bell.content.decode() and "data-background" in bell.content.decode()
