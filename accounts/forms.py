@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -106,3 +107,20 @@ class TimeZoneForm(forms.Form):
             for z in sorted(zoneinfo.available_timezones())
             if "/" in z and not z.startswith(("Etc/", "SystemV/"))
         ]
+
+
+class PasswordResetRequestForm(auth_forms.PasswordResetForm):
+    """Django's reset form, for accounts that have a second factor only.
+
+    An invitee who set a password but never confirmed an authenticator may resume enrolment with
+    that password (accounts.selectors.first_enrolment_open); a reset by email would let whoever
+    reads their mailbox choose the password and enrol their own device. Such an account asks its
+    organisation admin for a new enrolment link instead. The page answers the same either way.
+    """
+
+    def get_users(self, email):
+        from accounts.models import TOTPDevice
+
+        users = list(super().get_users(email))
+        with_device = set(TOTPDevice.objects.filter(user__in=users, confirmed=True).values_list("user_id", flat=True))
+        return (user for user in users if user.pk in with_device)

@@ -1,6 +1,3 @@
-from datetime import timedelta
-
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Invitation, User
@@ -26,15 +23,17 @@ def first_enrolment_open(*, user: User) -> bool:
     """Whether the password alone may lead ``user`` to enrolling a first device.
 
     An invitee who set a password with their link and then closed the browser before confirming
-    a code may resume within the link's own validity (72 hours, counted from accepting it), so
+    a code may resume within the link's own validity (72 hours from sending it), so
     an interruption does not cost them a new link. Never for an account that has had a device:
     after a second-factor reset (a lost phone) the password may be all an attacker holds, so
     only the new link enrols, and a device removed any other way is treated the same.
     """
     if user_has_confirmed_device(user):
         return False
-    since = timezone.now() - timedelta(hours=settings.INVITATION_VALID_HOURS)
-    if not Invitation.objects.filter(user=user, purpose=Invitation.Purpose.ENROL, used_at__gt=since).exists():
+    accepted = Invitation.objects.filter(
+        user=user, purpose=Invitation.Purpose.ENROL, used_at__isnull=False, expires_at__gt=timezone.now()
+    )
+    if not accepted.exists():
         return False
     # Devices are deleted by a reset; the append-only audit log is what remembers that one was
     # ever confirmed, or reset (its link's row is purged a month after it expires).

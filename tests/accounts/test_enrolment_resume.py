@@ -48,8 +48,13 @@ def _accept_and_abandon(org_admin, capture) -> User:
     return user
 
 
-def _accepted_hours_ago(user: User, hours: float) -> None:
-    Invitation.objects.filter(user=user).update(used_at=timezone.now() - timedelta(hours=hours))
+def _accepted_hours_ago(user: User, hours: float, *, sent_hours_before: float = 0) -> None:
+    """Move the link's 72 hours back: accepted ``hours`` ago, sent ``sent_hours_before`` earlier."""
+    now = timezone.now()
+    sent = now - timedelta(hours=hours + sent_hours_before)
+    Invitation.objects.filter(user=user).update(
+        used_at=now - timedelta(hours=hours), expires_at=sent + timedelta(hours=settings.INVITATION_VALID_HOURS)
+    )
 
 
 def _password(client: Client, **extra):
@@ -157,3 +162,29 @@ def test_an_account_that_had_a_device_never_enrols_by_password(
     assert NO_NEW_LINK in response.content.decode()
     assert later.get("/accounts/enrol/")["Location"].startswith("/accounts/login/")
     assert not TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_the_window_ends_72_hours_after_the_link_was_sent_not_after_it_was_used(
+    organisation, org_admin, django_capture_on_commit_callbacks
+):
+    user = _accept_and_abandon(org_admin, django_capture_on_commit_callbacks)
+    _accepted_hours_ago(user, 2, sent_hours_before=71)  # used at hour 71 of its 72; now it is hour 73
+    response = _password(Client(), follow=True)
+    assert NO_NEW_LINK in response.content.decode()
+    assert not AuditEvent.objects.filter(action="second_factor.enrol_resume").exists()
+
+
+def test_an_account_without_a_second_factor_gets_no_password_reset_email(
+    organisation, org_admin, django_capture_on_commit_callbacks
+):
+    """Else whoever reads the invitee's mailbox could choose the password and, within the 72
+    hours, enrol their own authenticator with it."""
+    _accept_and_abandon(org_admin, django_capture_on_commit_callbacks)
+    response = Client().post("/accounts/password-reset/", {"email": EMAIL})
+    assert response.status_code == 302  # the page answers as for anyone
+    assert mail.outbox == []
+    # With a confirmed device the reset works as before.
+    user = User.objects.get(email=EMAIL)
+    TOTPDevice.objects.filter(user=user).update(confirmed=True)
+    Client().post("/accounts/password-reset/", {"email": EMAIL})
+    assert len(mail.outbox) == 1 and "/accounts/password-reset/" in mail.outbox[0].body
