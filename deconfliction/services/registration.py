@@ -341,7 +341,9 @@ def _raise_hits(
 
     ``new`` holds selectors of ``organisation`` on one case (one per digest): a registration's
     new rows, or re-keying's rows whose digest changed. Re-keying passes ``touch=False``: an
-    open hit it finds was not registered again, so its last registration stays as it was.
+    open hit it finds was not registered again, so its last registration stays as it was; and a
+    resolved hit of the pair counts as existing (the two organisations already deconflicted
+    that value: a key rotation must not bring it back as new).
     The caller holds the digests' bucket locks.
     """
     if not new:
@@ -368,9 +370,14 @@ def _raise_hits(
     for chunk in _chunks([d for d, current in digest_map.items() if current in held]):
         # Only what matching and the results need: a value held by hundreds of organisations
         # has that many open hits, and loading every column of each was a third of the time.
-        open_rows = Hit.objects.filter(digest__any=chunk).exclude(status=Hit.Status.RESOLVED)
-        for hit in open_rows.only("id", "uuid", "digest", "organisation_a_id", "organisation_b_id"):
-            open_hits[(digest_map[hit.digest], hit.organisation_a_id, hit.organisation_b_id)] = hit
+        open_rows = Hit.objects.filter(digest__any=chunk)
+        if touch:
+            open_rows = open_rows.exclude(status=Hit.Status.RESOLVED)
+        # Open before resolved, so a pair with both is linked to its open hit.
+        for hit in open_rows.only("id", "uuid", "digest", "organisation_a_id", "organisation_b_id", "status"):
+            key = (digest_map[hit.digest], hit.organisation_a_id, hit.organisation_b_id)
+            if key not in open_hits or open_hits[key].status == Hit.Status.RESOLVED:
+                open_hits[key] = hit
     if touch:
         touched = [hit.pk for key, hit in open_hits.items() if key in pairs]
         Hit.objects.filter(pk__in=touched).update(last_registration_at=now)

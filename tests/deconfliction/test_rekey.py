@@ -160,3 +160,30 @@ def test_a_value_no_key_decrypts_is_reported_and_the_run_goes_on(desks, case_of)
     assert result.reencrypted == 1
     assert Selector.objects.get(pk=lost.selector.pk).raw_encrypted == stranger  # left as it was
     assert Selector.objects.get(pk=kept.selector.pk).raw_encrypted != kept.selector.raw_encrypted
+
+
+def test_a_key_rotation_does_not_bring_back_a_resolved_hit(desks, case_of, settings):
+    import base64
+    import secrets
+
+    from deconfliction.services import hit_resolve
+    from notifications.models import Notification
+
+    nl = selector_register(
+        access=access_for(desks["user_nl"], case_of(desks["user_nl"])), kind="email", value="a@b.nl", reason="x"
+    )
+    selector_register(
+        access=access_for(desks["user_be"], case_of(desks["user_be"])), kind="email", value="A@B.nl", reason="x"
+    )
+    [hit] = Hit.objects.all()
+    hit_resolve(membership=membership_of(desks["user_nl"]), hit=hit, outcome="no_conflict")
+    told = Notification.objects.count()
+    settings.SELECTOR_HMAC_KEYS = [
+        "2:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        *settings.SELECTOR_HMAC_KEYS,
+    ]
+    selectors_rekey()
+    nl.selector.refresh_from_db()
+    assert nl.selector.key_version == 2
+    assert list(Hit.objects.values_list("pk", "status", "digest")) == [(hit.pk, "resolved", nl.selector.digest)]
+    assert Notification.objects.count() == told  # nobody is told of a "new" hit
