@@ -123,11 +123,16 @@ def _ranges(grid: dict[tuple, Cell], groups: list[Group], primary_max: float | N
             lows = [ranges[k][0] for k in group.parts]
             highs = [ranges[k][1] for k in group.parts]
             whole = ranges[group.whole]
-            narrowed = {group.whole: (max(lows) if group.relation == UNION else sum(lows), sum(highs))}
+            # UNION: each hit is between two organisations (or within one), so it counts once or
+            # twice among the parts: national <= sum(parts) <= 2 x national.
+            if group.relation == UNION:
+                narrowed = {group.whole: (max(max(lows), math.ceil(sum(lows) / 2)), sum(highs))}
+            else:
+                narrowed = {group.whole: (sum(lows), sum(highs))}
             for i, key in enumerate(group.parts):
                 others_high = sum(highs[:i]) + sum(highs[i + 1 :])
                 others_low = sum(lows[:i]) + sum(lows[i + 1 :])
-                high = whole[1] if group.relation == UNION else whole[1] - others_low
+                high = min(whole[1], 2 * whole[1] - others_low) if group.relation == UNION else whole[1] - others_low
                 narrowed[key] = (whole[0] - others_high, high)
             for key, (low, high) in narrowed.items():
                 if low > ranges[key][0]:

@@ -405,7 +405,11 @@ def _feasible(published: dict[tuple, str], relation: str) -> dict[tuple, set[int
     values = {k: set() for k in hidden}
     for guess in itertools.product(*ranges):
         parts = [*guess, *(int(v) for k, v in published.items() if v not in HIDDEN and k[1] is not NATIONAL)]
-        fits = sum(guess) + shown == national if relation == SUM else max(parts) <= national <= sum(parts)
+        # Distinct hits: each is between two organisations or within one, so it is counted once
+        # or twice among them.
+        fits = (
+            sum(guess) + shown == national if relation == SUM else max(parts) <= national <= sum(parts) <= 2 * national
+        )
         if fits:
             for key, value in zip(hidden, guess, strict=True):
                 values[key].add(value)
@@ -421,6 +425,8 @@ def _feasible(published: dict[tuple, str], relation: str) -> dict[tuple, set[int
         (SUM, {"A": 4, "B": 4, "C": 10, NATIONAL: 18}, ["A", "B"]),
         # Distinct hits: 11 hits, 7 of them A's, so C has at least 4, and "<5" says at most 4.
         (UNION, {"A": 7, "C": 4, NATIONAL: 11}, ["C"]),
+        # A is in all 6 hits, B's 5 are all with A, so the sixth is A's with C: C is exactly 1.
+        (UNION, {"A": 6, "B": 5, "C": 1, NATIONAL: 6}, ["C"]),
     ],
 )
 def test_the_marks_do_not_pin_a_small_cell_to_one_value(relation, figures, small):
