@@ -76,3 +76,26 @@ def test_other_routes_refuse_a_large_body_before_reading_it(url):
 def test_a_body_within_the_usual_limit_passes_the_guard():
     response = Client().post("/accounts/login/", {"username": "x" * 1000, "password": "y"})
     assert response.status_code == 200  # the form answered (a failed sign-in), not the guard
+
+
+def test_a_csv_import_over_the_usual_limit_reaches_its_form(world, new_case):
+    """The import page takes files up to 5 MB; the guard lets them through to the form, which
+    refuses only what is over 5 MB, with its own message."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from deconfliction.models import ImportJob
+    from tests.cases.conftest import client_for
+
+    case = new_case(TLP.GREEN)
+    client = client_for(world.liaison)
+    path = b"a" * 64
+    rows = b"".join(b"url,https://example.org/%s/%d\n" % (path, i) for i in range(40_000))  # about 3.8 MB
+    assert settings.REQUEST_BODY_MAX < len(rows) < 5 * 1024 * 1024
+    upload = SimpleUploadedFile("seized.csv", rows, content_type="text/csv")
+    response = client.post(f"/deconfliction/cases/{case.uuid}/import/", {"file": upload, "reason": "seized phone"})
+    assert response.status_code == 302
+    assert ImportJob.objects.filter(case=case).exists()
+    too_big = SimpleUploadedFile("all.csv", rows * 2, content_type="text/csv")
+    refused = client.post(f"/deconfliction/cases/{case.uuid}/import/", {"file": too_big, "reason": "x"})
+    assert refused.status_code == 413
+    assert ImportJob.objects.filter(case=case).count() == 1
