@@ -16,11 +16,13 @@ suits one who sees fifty. The total is counted over the grant ids alone whenever
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import Result, audit_record
 from cases import listing
@@ -309,6 +311,24 @@ def case_share_candidates(*, access: CaseAccess):
         .order_by("organisation__name", "user__full_name")
     )
     return organisations, memberships
+
+
+def case_people_to_name(*, access: CaseAccess) -> QuerySet[Membership]:
+    """People a member may name on a case through the API: for a named share (needs the share
+    permission and the role to share) or as a task's assignee (needs the role to handle tasks).
+    Members of their own organisation and of organisations holding the case through an
+    organisation share: the colleagues of someone named on a RED case are not listed."""
+    # access.can already weighs the role against the permission (an analyst does not share).
+    may_share = access.can("share_case")
+    may_assign = access.can("contribute_case") and role_can(access.membership.role, Capability.HANDLE_TASKS)
+    if not (may_share or may_assign):
+        raise PermissionDenied(_("Your role does not name people on cases."))
+    holders = organisations_with_case(case=access.case).values("pk")
+    return (
+        Membership.objects.filter(active=True, user__is_active=True, user__is_service_account=False)
+        .filter(Q(organisation_id=access.membership.organisation_id) | Q(organisation_id__in=holders))
+        .select_related("user", "organisation")
+    )
 
 
 def shares_awaiting_approval(*, membership: Membership | None) -> QuerySet[CaseShare]:

@@ -14,7 +14,7 @@ from cases.models import Case, CaseShare, LeadHandover, Milestone, Task, Timelin
 from cases.pagination import OpenedAtCursorPagination
 from cases.selectors import (
     case_get_for_user,
-    case_share_candidates,
+    case_people_to_name,
     case_shares,
     cases_by_next_milestone,
     cases_visible_to,
@@ -414,15 +414,14 @@ class UpcomingMilestoneListView(generics.ListAPIView):
 
 @extend_schema(tags=["sharing"])
 class CasePeopleView(generics.ListAPIView):
-    """People the caller may name on this case, as the pages offer them: members of the caller's
-    organisation and of organisations that have the case. ``membership`` goes into a named share,
-    ``user`` into a task's assignee."""
+    """People the caller may name on this case: members of the caller's organisation and of
+    organisations holding the case. ``membership`` goes into a named share (for those who may
+    share), ``user`` into a task's assignee (for those who handle tasks)."""
 
     serializer_class = s.PersonSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Membership.objects.none()
-        access = _access(self.request, self.kwargs["uuid"], need="contribute_case")
-        _organisations, memberships = case_share_candidates(access=access)
-        return memberships
+        access = _access(self.request, self.kwargs["uuid"], audit_action="case.view")
+        return case_people_to_name(access=access)  # a refusal is a 403 (portal.api.exception_handler)

@@ -12,6 +12,7 @@ from accounts.models import ApiToken
 from actionplan.models import ActionPlan, Indicator, IndicatorValue, Measure, ProgressUpdate
 from actionplan.selectors import indicator_table
 from actionplan.services import progress_review
+from audit.models import AuditEvent
 from cases.constants import TLP
 from cases.models import Milestone, MilestoneKind
 from deconfliction.models import Hit, Operation, OperationConflict, Selector
@@ -360,9 +361,26 @@ def test_a_partner_system_finds_the_people_it_may_name(world, shared_case, token
     )
     assert task.status_code == 201, task.json()
     assert task.json()["assignee"] == analyst["user"]
-    # Outsiders get 404; a view-only partner may not pick people.
+    # Outsiders get 404; a view-only partner may not pick people; reading the list is audited.
     assert Client().get(url, **bearer(token_for(world.outsider))).status_code == 404
     assert Client().get(url, **bearer(token_for(world.partner_liaison))).status_code == 403
+    assert AuditEvent.objects.filter(
+        action="case.view", actor_id=world.liaison.pk, object_id=str(shared_case.uuid)
+    ).exists()
+
+
+def test_people_of_an_organisation_named_on_a_red_case_are_not_listed(world, new_case, token_for):
+    """Someone named on a RED case does not make their whole organisation visible to the lead."""
+    red = new_case(TLP.RED)
+    _post(
+        f"/api/v1/cases/{red.uuid}/shares/",
+        bearer(token_for(world.liaison)),
+        {"membership": str(world.partner_liaison.memberships.get().uuid), "level": "view", "reason": "named"},
+    )
+    people = Client().get(f"/api/v1/cases/{red.uuid}/people/", **bearer(token_for(world.liaison))).json()
+    names = {p["name"] for p in people["results"]}
+    assert world.colleague.full_name in names
+    assert world.partner_analyst.full_name not in names and world.partner_liaison.full_name not in names
 
 
 def test_upcoming_milestones_across_cases_soonest_first(world, new_case, token_for):
