@@ -324,18 +324,27 @@ def case_change_tlp(*, access: CaseAccess, tlp: str, request: HttpRequest | None
     return revoked
 
 
-def _leads_ever(case: Case) -> set[int]:
-    """The lead organisation and every organisation that handed the lead over: their shares
-    were made as lead, never as a recipient passing the case on."""
-    handed_over = LeadHandover.objects.filter(case=case, status=LeadHandover.Status.ACCEPTED)
-    return {case.lead_organisation_id, *handed_over.values_list("from_organisation_id", flat=True)}
+def _leads_ever(case: Case) -> dict[int, datetime | None]:
+    """Each organisation that led the case, with when it stopped leading (None: it leads now).
+    A share it made before then was made as lead, never as a recipient passing the case on."""
+    handed_over = LeadHandover.objects.filter(case=case, status=LeadHandover.Status.ACCEPTED).order_by("decided_at")
+    leads: dict[int, datetime | None] = dict(handed_over.values_list("from_organisation_id", "decided_at"))
+    leads[case.lead_organisation_id] = None
+    return leads
 
 
-def _tlp_forbids_existing(case: Case, share: CaseShare, leads: set[int]) -> str | None:
+def _made_as_lead(share: CaseShare, leads: dict[int, datetime | None]) -> bool:
+    if share.requested_by_organisation_id not in leads:
+        return False
+    until = leads[share.requested_by_organisation_id]
+    return until is None or share.created_at <= until
+
+
+def _tlp_forbids_existing(case: Case, share: CaseShare, leads: dict[int, datetime | None]) -> str | None:
     organisation = share.organisation
     if (
         case.tlp == TLP.AMBER
-        and share.requested_by_organisation_id not in leads
+        and not _made_as_lead(share, leads)
         and share.requested_by_organisation_id != organisation.pk
     ):
         # A GREEN case a partner passed on to a third organisation: under AMBER a recipient

@@ -217,8 +217,19 @@ def test_tightening_to_amber_keeps_shares_a_former_lead_made(world, new_case):
     handover = case_handover_propose(access=lead, organisation=world.partner, reason="suspect moved")
     case_handover_decide(access=access_for(world.partner_liaison, case), handover=handover, accept=True)
     case.refresh_from_db()
-    assert case_change_tlp(access=access_for(world.partner_liaison, case), tlp=TLP.AMBER) == []
-    assert _sees(world.outsider, case)
+    # After the handover the former lead is a recipient: given the right to share again, what it
+    # passes on now is a re-share.
+    new_lead = access_for(world.partner_liaison, case)
+    former = CaseShare.objects.get(case=case, organisation=world.lead, membership=None, status="active")
+    case_share_revoke(access=new_lead, share=former, reason="to widen it")
+    case_share(access=new_lead, organisation=world.lead, level="share", reason="co-lead")
+    passed_on = case_share(
+        access=access_for(world.liaison, case), organisation=world.ngo, level=AccessLevel.VIEW, reason="support"
+    )
+    revoked = case_change_tlp(access=access_for(world.partner_liaison, case), tlp=TLP.AMBER)
+    assert [s.pk for s in revoked] == [passed_on.pk]
+    assert _sees(world.outsider, case)  # shared while it led: stays
+    assert not _sees(world.ngo_worker, case)
 
 
 def test_only_the_lead_gives_full_access(world, shared_case):
