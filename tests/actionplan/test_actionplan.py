@@ -41,6 +41,12 @@ from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
+
+def _computed(plan, metric, *, code: str, name: str, unit: str) -> Indicator:
+    """An indicator computed from case data."""
+    return Indicator.objects.create(plan=plan, code=code, name=name, unit=unit, source="computed", metric=metric)
+
+
 SECONDARY_TITLE = 'title="hidden so that a small figure cannot be worked out"'
 
 
@@ -191,14 +197,7 @@ def test_roles_without_the_plan_get_404(plan_world, make_member):
 
 
 def test_suppression_is_by_cases_not_by_value(plan_world):
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"],
-        code="V",
-        name="Victims",
-        unit="victims",
-        source="computed",
-        metric=Metric.VICTIMS_IDENTIFIED,
-    )
+    indicator = _computed(plan_world["plan"], Metric.VICTIMS_IDENTIFIED, code="V", name="Victims", unit="victims")
     _cases(plan_world["liaison"], 1, victims_identified=37, opened_at=timezone.now())
     indicators_refresh(plan=plan_world["plan"])
     table = indicator_table(indicator=indicator)
@@ -364,9 +363,7 @@ def test_a_suppressed_cell_cannot_be_recovered_by_subtraction(plan_world, region
     assert (shown[("Q3", NATIONAL)], shown[("Q3", "A")], shown[(TOTAL, NATIONAL)]) == ("<5", "<5", "56")
 
     # The same figures from cases, read back as the ministry reads them: the CSV and the page.
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"], code="C", name="Cases", unit="cases", source="computed", metric=Metric.CASES_OPENED
-    )
+    indicator = _computed(plan_world["plan"], Metric.CASES_OPENED, code="C", name="Cases", unit="cases")
     for member, day, n in (
         (plan_world["liaison"], date(2025, 2, 10), 20),
         (regional, date(2025, 2, 10), 20),
@@ -442,17 +439,10 @@ def test_the_marks_do_not_pin_a_small_cell_to_one_value(relation, figures, small
 
 def test_cells_hidden_to_protect_others_are_marked_x_everywhere(plan_world, regional):
     """A cell hidden only so a small one cannot be subtracted is not small: "<5" would be false."""
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"],
-        code="V",
-        name="Victims",
-        unit="victims",
-        source="computed",
-        metric=Metric.VICTIMS_IDENTIFIED,
-    )
-    Indicator.objects.create(  # a second series whose chart has only primary marks
-        plan=plan_world["plan"], code="C", name="Cases", unit="cases", source="computed", metric=Metric.CASES_OPENED
-    )
+    indicator = _computed(plan_world["plan"], Metric.VICTIMS_IDENTIFIED, code="V", name="Victims", unit="victims")
+    _computed(
+        plan_world["plan"], Metric.CASES_OPENED, code="C", name="Cases", unit="cases"
+    )  # a second series whose chart has only primary marks
     _cases(plan_world["liaison"], 2, opened_at=_at(date(2025, 2, 10)), victims_identified=1)
     _cases(regional, 9, opened_at=_at(date(2025, 2, 10)), victims_identified=1)
     _cases(regional, 8, opened_at=_at(date(2025, 5, 10)), victims_identified=2)
@@ -487,9 +477,7 @@ def test_cells_hidden_to_protect_others_are_marked_x_everywhere(plan_world, regi
 
 
 def test_a_national_figure_hidden_to_protect_shows_x_in_the_chart_and_the_report(plan_world, regional):
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"], code="C", name="Cases", unit="cases", source="computed", metric=Metric.CASES_OPENED
-    )
+    indicator = _computed(plan_world["plan"], Metric.CASES_OPENED, code="C", name="Cases", unit="cases")
     for member, day, n in (
         (plan_world["liaison"], date(2025, 2, 10), 20),
         (plan_world["liaison"], date(2025, 5, 10), 6),
@@ -527,17 +515,8 @@ def test_zero_is_shown_and_medians_are_only_primary():
 def test_computed_values_against_seeded_cases(plan_world, make_member):
     other_police = OrganisationFactory(name="Regional", short_code="reg", kind="police")
     regional = make_member(other_police, role=Role.LIAISON)
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"], code="C", name="Cases", unit="cases", source="computed", metric=Metric.CASES_OPENED
-    )
-    arrested = Indicator.objects.create(
-        plan=plan_world["plan"],
-        code="A",
-        name="Arrests",
-        unit="suspects",
-        source="computed",
-        metric=Metric.SUSPECTS_ARRESTED,
-    )
+    indicator = _computed(plan_world["plan"], Metric.CASES_OPENED, code="C", name="Cases", unit="cases")
+    arrested = _computed(plan_world["plan"], Metric.SUSPECTS_ARRESTED, code="A", name="Arrests", unit="suspects")
     q1 = timezone.make_aware(timezone.datetime(2026, 2, 10, 12))
     q2 = timezone.make_aware(timezone.datetime(2026, 5, 10, 12))
     _cases(plan_world["liaison"], 6, opened_at=q1, suspects_arrested=2)
@@ -572,14 +551,7 @@ def _figures(indicator: Indicator) -> dict[tuple, tuple[float, int]]:
 
 
 def test_victims_safeguarded_against_seeded_cases(plan_world, regional):
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"],
-        code="S",
-        name="Safeguarded",
-        unit="victims",
-        source="computed",
-        metric=Metric.VICTIMS_SAFEGUARDED,
-    )
+    indicator = _computed(plan_world["plan"], Metric.VICTIMS_SAFEGUARDED, code="S", name="Safeguarded", unit="victims")
     q1, q2 = _at(date(2026, 2, 10)), _at(date(2026, 5, 10))
     for safeguarded in (2, 2, 2, 1, 0, 0):  # pol, Q1: 7 victims from 4 cases (two cases have none)
         _cases(plan_world["liaison"], 1, opened_at=q1, victims_safeguarded=safeguarded)
@@ -603,9 +575,7 @@ def test_victims_safeguarded_against_seeded_cases(plan_world, regional):
 
 
 def test_charges_filed_against_seeded_cases(plan_world, regional):
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"], code="CF", name="Charges", unit="cases", source="computed", metric=Metric.CHARGES_FILED
-    )
+    indicator = _computed(plan_world["plan"], Metric.CHARGES_FILED, code="CF", name="Charges", unit="cases")
     pol = _cases(plan_world["liaison"], 5, opened_at=_at(date(2026, 1, 5)))
     reg = _cases(regional, 2, opened_at=_at(date(2026, 1, 5)))
 
@@ -627,13 +597,8 @@ def test_charges_filed_against_seeded_cases(plan_world, regional):
 
 
 def test_median_days_to_first_milestone_against_seeded_cases(plan_world, regional):
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"],
-        code="MD",
-        name="Median days",
-        unit="days",
-        source="computed",
-        metric=Metric.MEDIAN_DAYS_TO_FIRST_MILESTONE,
+    indicator = _computed(
+        plan_world["plan"], Metric.MEDIAN_DAYS_TO_FIRST_MILESTONE, code="MD", name="Median days", unit="days"
     )
     opened = _at(date(2026, 2, 10))
     a, b, c = _cases(plan_world["liaison"], 3, opened_at=opened)
@@ -685,14 +650,7 @@ def test_hits_past_deadline_count_each_hit_once_nationally(plan_world, regional,
     from deconfliction.models import Hit
 
     clock(date(2026, 5, 20))
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"],
-        code="H",
-        name="Hits",
-        unit="hits",
-        source="computed",
-        metric=Metric.HITS_PAST_DEADLINE,
-    )
+    indicator = _computed(plan_world["plan"], Metric.HITS_PAST_DEADLINE, code="H", name="Hits", unit="hits")
     pol, reg = plan_world["police"], regional.memberships.get().organisation
     ngo = OrganisationFactory(name="Hotline", short_code="hot", kind="ngo")
     _hit(pol, reg, n=6)  # 6 overdue between pol and reg: 6 for each, 6 nationally
@@ -720,12 +678,8 @@ def test_hits_indicator_keeps_its_history(plan_world, regional, clock):
     again, so a refresh replaces only the current quarter."""
     from deconfliction.models import Hit
 
-    hits = Indicator.objects.create(
-        plan=plan_world["plan"], code="H", name="Hits", unit="hits", source="computed", metric=Metric.HITS_PAST_DEADLINE
-    )
-    cases = Indicator.objects.create(
-        plan=plan_world["plan"], code="C", name="Cases", unit="cases", source="computed", metric=Metric.CASES_OPENED
-    )
+    hits = _computed(plan_world["plan"], Metric.HITS_PAST_DEADLINE, code="H", name="Hits", unit="hits")
+    cases = _computed(plan_world["plan"], Metric.CASES_OPENED, code="C", name="Cases", unit="cases")
     pol, reg = plan_world["police"], regional.memberships.get().organisation
     _cases(plan_world["liaison"], 6, opened_at=_at(date(2026, 2, 10)))
     clock(date(2026, 3, 20))
@@ -813,9 +767,7 @@ def test_reminder_task_tells_owners_once_and_the_ministry_sees_who_is_late(
 def test_csv_exports_suppress_and_are_audited(plan_world):
     from audit.models import AuditEvent
 
-    indicator = Indicator.objects.create(
-        plan=plan_world["plan"], code="C", name="Cases", unit="cases", source="computed", metric=Metric.CASES_OPENED
-    )
+    indicator = _computed(plan_world["plan"], Metric.CASES_OPENED, code="C", name="Cases", unit="cases")
     _cases(plan_world["liaison"], 2, opened_at=timezone.now())
     indicators_refresh(plan=plan_world["plan"])
     client = client_for(plan_world["monitor"])
