@@ -13,10 +13,10 @@ from cases.constants import TLP
 from cases.models import Milestone, MilestoneKind
 from cases.services import task_create
 from deconfliction.models import Operation
-from deconfliction.services import operation_plan, selector_register
+from deconfliction.services import selector_register
 from tests.api.conftest import bearer
 from tests.cases.conftest import access_for
-from tests.conftest import membership_of
+from tests.deconfliction.conftest import plan_operation
 
 pytestmark = pytest.mark.django_db
 
@@ -33,28 +33,16 @@ def _add_hits(world, new_case, n):
         selector_register(access=access_for(world.partner_liaison, theirs), kind="email", value=value, reason="x")
 
 
-def _plan(user, start):
-    operation_plan(
-        membership=membership_of(user),
-        kind="search",
-        title="op",
-        country="NL",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-    )
-
-
 def _add_conflicts(world, new_case, n):
-    start = timezone.now() + timedelta(hours=1)
     if not Operation.objects.filter(organisation=world.lead).exists():
-        _plan(world.liaison, start)
+        plan_operation(world.liaison, hours=(1, 3), point=None)
     for _ in range(n):  # each partner operation meets the lead's one
-        _plan(world.partner_liaison, start)
+        plan_operation(world.partner_liaison, hours=(1, 3), point=None)
 
 
 def _add_operations(world, new_case, n):
     for i in range(n):
-        _plan(world.liaison, timezone.now() + timedelta(days=i + 1))
+        plan_operation(world.liaison, hours=(24 * (i + 1), 24 * (i + 1) + 2), point=None)
 
 
 def _add_tasks(world, new_case, n):

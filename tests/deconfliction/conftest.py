@@ -1,11 +1,37 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from cases.constants import TLP, CrimeType
 from cases.services import case_create
+from deconfliction.models import Operation
+from deconfliction.services import operation_plan
 from partners.models import Membership
 from partners.roles import Role
 from tests.cases.conftest import access_for, client_for  # noqa: F401 - shared helpers
+from tests.conftest import membership_of
 from tests.factories import OrganisationFactory
+
+AMSTERDAM = (52.3676, 4.9041)
+
+
+def plan_operation(user, *, hours=(24, 30), point=AMSTERDAM, radius=500, country="NL", title="Op"):
+    """A search ``hours`` from now (start, end) by ``user``'s organisation, around ``point`` or,
+    with point None, anywhere in ``country``. Returns (operation, conflicts)."""
+    now = timezone.now()
+    lat, lon = point if point else (None, None)
+    return operation_plan(
+        membership=membership_of(user),
+        kind=Operation.Kind.SEARCH,
+        title=title,
+        country=country,
+        starts_at=now + timedelta(hours=hours[0]),
+        ends_at=now + timedelta(hours=hours[1]),
+        latitude=lat,
+        longitude=lon,
+        radius_m=radius if point else None,
+    )
 
 
 @pytest.fixture

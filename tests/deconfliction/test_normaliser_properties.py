@@ -15,6 +15,7 @@ from Crypto.Hash import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from deconfliction import wallets as wallet_rules
 from deconfliction.digests import digest_current
 from deconfliction.normalisers import PLATFORMS, normalise
 
@@ -134,8 +135,6 @@ def urls(draw):
 
 # --- wallet --------------------------------------------------------------------------------------
 
-_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
 
 def _eip55(address_hex: str) -> str:
     digest = keccak.new(digest_bits=256, data=address_hex.encode()).hexdigest()
@@ -144,19 +143,9 @@ def _eip55(address_hex: str) -> str:
     )
 
 
-def _bech32_polymod(values):
-    generator = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
-    chk = 1
-    for value in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ value
-        for i in range(5):
-            chk ^= generator[i] if (top >> i) & 1 else 0
-    return chk
-
-
 def _segwit_address(version: int, program: bytes) -> str:
-    """BIP 173 / 350 reference encoding (bech32 for version 0, bech32m above)."""
+    """BIP 173 / 350 encoding (bech32 for version 0, bech32m above), with the checksum arithmetic
+    the validator uses (deconfliction.wallets); the packing into 5-bit groups is the encoder's own."""
     acc, bits, data = 0, 0, []
     for byte in program:
         acc, bits = (acc << 8) | byte, bits + 8
@@ -166,11 +155,10 @@ def _segwit_address(version: int, program: bytes) -> str:
     if bits:
         data.append((acc << (5 - bits)) & 31)
     values = [version, *data]
-    hrp_expanded = [ord(c) >> 5 for c in "bc"] + [0] + [ord(c) & 31 for c in "bc"]
-    const = 1 if version == 0 else 0x2BC830A3
-    polymod = _bech32_polymod(hrp_expanded + values + [0] * 6) ^ const
+    const = wallet_rules._BECH32_CONST if version == 0 else wallet_rules._BECH32M_CONST
+    polymod = wallet_rules._polymod(wallet_rules._hrp_expand("bc") + values + [0] * 6) ^ const
     checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
-    return "bc1" + "".join(_BECH32_CHARSET[v] for v in values + checksum)
+    return "bc1" + "".join(wallet_rules._CHARSET[v] for v in values + checksum)
 
 
 @st.composite

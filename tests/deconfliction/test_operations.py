@@ -8,26 +8,11 @@ from deconfliction.models import Operation, OperationConflict
 from deconfliction.services import distance_m, operation_cancel, operation_plan
 from tests.cases.conftest import client_for
 from tests.conftest import membership_of
+from tests.deconfliction.conftest import AMSTERDAM
+from tests.deconfliction.conftest import plan_operation as plan
 
 pytestmark = pytest.mark.django_db
-AMSTERDAM = (52.3676, 4.9041)
 UTRECHT = (52.0907, 5.1214)  # about 35 km from Amsterdam
-
-
-def plan(user, *, hours=(24, 30), point=AMSTERDAM, radius=500, country="NL", title="Op"):
-    now = timezone.now()
-    lat, lon = point if point else (None, None)
-    return operation_plan(
-        membership=membership_of(user),
-        kind=Operation.Kind.SEARCH,
-        title=title,
-        country=country,
-        starts_at=now + timedelta(hours=hours[0]),
-        ends_at=now + timedelta(hours=hours[1]),
-        latitude=lat,
-        longitude=lon,
-        radius_m=radius if point else None,
-    )
 
 
 def test_distance_is_haversine():

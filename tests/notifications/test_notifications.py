@@ -152,24 +152,10 @@ def test_notifications_are_per_user(member, make_member, organisation):
 
 
 def test_an_operation_conflict_tells_both_sides_by_the_kind_of_event_only(desks, django_capture_on_commit_callbacks):
-    from deconfliction.models import Operation
-    from deconfliction.services import operation_plan
-    from tests.conftest import membership_of
-
-    start = timezone.now() + timedelta(days=1)
+    from tests.deconfliction.conftest import plan_operation
 
     def plan(user, title):
-        return operation_plan(
-            membership=membership_of(user),
-            kind=Operation.Kind.SEARCH,
-            title=title,
-            country="NL",
-            starts_at=start,
-            ends_at=start + timedelta(hours=4),
-            latitude=52.3676,
-            longitude=4.9041,
-            radius_m=500,
-        )
+        return plan_operation(user, hours=(24, 28), title=title)
 
     plan(desks["user_nl"], "Search at the Keizersgracht address")
     assert not Notification.objects.filter(kind=Kind.OPERATION_CONFLICT).exists()
