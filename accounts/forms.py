@@ -119,8 +119,6 @@ class PasswordResetRequestForm(auth_forms.PasswordResetForm):
     """
 
     def get_users(self, email):
-        from accounts.models import TOTPDevice
+        from accounts.otp import user_has_confirmed_device
 
-        users = list(super().get_users(email))
-        with_device = set(TOTPDevice.objects.filter(user__in=users, confirmed=True).values_list("user_id", flat=True))
-        return (user for user in users if user.pk in with_device)
+        return (user for user in super().get_users(email) if user_has_confirmed_device(user))

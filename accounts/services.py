@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import BackupCodeDevice, Invitation, TOTPDevice, User
 from accounts.otp import backup_codes_replace, totp_verify
+from accounts.selectors import first_enrolment_open
 from audit.services import Result, audit_record
 from partners.models import Membership, Organisation
 from partners.roles import Capability, Role, role_can
@@ -215,6 +216,15 @@ def enrolment_confirm(*, device: TOTPDevice, token: str, request: HttpRequest | 
             ),
         )
     return codes
+
+
+def enrolment_resume(*, user: User, request: HttpRequest | None = None) -> bool:
+    """Whether ``user`` may go on to enrol a first device after the password alone (an invitee
+    who closed the browser half-way, within the invitation's 72 hours); audited when so."""
+    if not first_enrolment_open(user=user):
+        return False
+    audit_record(action="second_factor.enrol_resume", request=request, actor=user, obj=user)
+    return True
 
 
 def _notify_user(*, user: User, subject: str, body: str) -> None:

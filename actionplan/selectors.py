@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.http import Http404
 from django.utils import timezone
 
 from actionplan.metrics import ADDITIVE, RELATION, VALUE_IS_COUNT
@@ -67,6 +68,15 @@ class IndicatorTable:
     def rows(self) -> list[tuple[str, Cell, list[Cell]]]:
         """(period, national cell, organisation cells) for tables."""
         return [(p, n, self.row(p)) for p, n in zip(self.periods, self.national, strict=True)]
+
+    def figures(self):
+        """Every published figure as (period, organisation or None for national, cell): the
+        national figure, then each organisation that has one. Exports and the API read this."""
+        for period, national, cells in self.rows:
+            yield period, None, national
+            for organisation, cell in zip(self.organisations, cells, strict=True):
+                if cell.value is not None:
+                    yield period, organisation, cell
 
     @property
     def has_secondary(self) -> bool:
@@ -179,3 +189,12 @@ def indicator_chart(table: IndicatorTable, *, width: int = 560, height: int = 22
         y_ticks=ticks,
         has_secondary=any(p["secondary"] for p in points),
     )
+
+
+def measure_get(*, uuid) -> Measure:
+    """The one way to a measure by its public id (Http404 otherwise). The plan is readable by
+    every role that may read it at all; what a member may do with a measure, services decide."""
+    measure = Measure.objects.select_related("owner_organisation", "plan").filter(uuid=uuid).first()
+    if measure is None:
+        raise Http404
+    return measure

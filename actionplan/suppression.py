@@ -171,7 +171,6 @@ def suppress_grid(
     *,
     relation: str | None = SUM,
     primary_max: float | None = None,
-    additive: bool | None = None,
 ) -> dict[tuple, Cell]:
     """Apply primary and secondary suppression in place.
 
@@ -180,12 +179,7 @@ def suppress_grid(
     ``relation`` is SUM, UNION or None (medians: nothing can be derived from the others);
     ``primary_max`` is the largest value a "<5" cell can have when the value is the number of
     cases itself, None when one case can stand for any value (37 victims).
-
-    ``additive`` is the older form of ``relation`` (True: SUM, False: None), kept while
-    actionplan/api builds its own grids; selectors.indicator_tables does it for every reader.
     """
-    if additive is not None:
-        relation = SUM if additive else None
     for cell in grid.values():
         cell.suppressed = _primary(cell)
         cell.secondary = False

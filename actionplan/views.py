@@ -9,8 +9,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actionplan.forms import IndicatorValueForm, ProgressForm, ReviewForm
-from actionplan.models import Indicator, Measure, ProgressUpdate
-from actionplan.selectors import indicator_chart, indicator_table, indicator_tables, measures_overview, plan_current
+from actionplan.models import Indicator, ProgressUpdate
+from actionplan.selectors import (
+    indicator_chart,
+    indicator_table,
+    indicator_tables,
+    measure_get,
+    measures_overview,
+    plan_current,
+)
 from actionplan.services import (
     indicator_value_set,
     indicators_refresh,
@@ -87,9 +94,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
 @actionplan_reader
 @require_http_methods(["GET", "POST"])
 def measure_view(request: HttpRequest, uuid) -> HttpResponse:
-    measure = Measure.objects.select_related("owner_organisation", "plan").filter(uuid=uuid).first()
-    if measure is None:
-        raise Http404
+    measure = measure_get(uuid=uuid)
     may_report = (
         _can(request, Capability.REPORT_PROGRESS)
         and request.membership.organisation_id == measure.owner_organisation_id
@@ -249,11 +254,8 @@ def indicators_csv_view(request: HttpRequest) -> HttpResponse:
     for indicator in indicators:
         table = tables[indicator.pk]
         head = [indicator.code, indicator.name, indicator.unit]
-        for period, cell, org_cells in table.rows:
-            writer.writerow([*head, period, "national", cell.display, _csv_note(cell)])
-            for org, org_cell in zip(table.organisations, org_cells, strict=True):
-                if org_cell.value is not None:
-                    writer.writerow([*head, period, org.short_code, org_cell.display, _csv_note(org_cell)])
+        for period, org, cell in table.figures():
+            writer.writerow([*head, period, org.short_code if org else "national", cell.display, _csv_note(cell)])
         if table.total is not None:
             writer.writerow([*head, "total", "national", table.total.display, _csv_note(table.total)])
     audit_record(action="actionplan.export", request=request, obj=plan, details={"format": "indicators.csv"})

@@ -19,7 +19,8 @@ from accounts.forms import GENERIC_LOGIN_ERROR, LoginForm, OTPForm
 from accounts.middleware import SESSION_AUTH_AT, SESSION_SEEN_AT
 from accounts.models import BackupCodeDevice, TOTPDevice
 from accounts.otp import user_has_confirmed_device
-from accounts.selectors import first_enrolment_open, invitation_pending_exists
+from accounts.selectors import invitation_pending_exists
+from accounts.services import enrolment_resume
 from accounts.throttle import ip_record_failure, ip_wait_seconds
 from audit.services import Result, audit_record
 from partners.selectors import membership_active_get
@@ -101,15 +102,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def _no_second_factor(request: HttpRequest) -> HttpResponse:
     """No device (a new account, or one whose second factor was reset): the enrolment link from
     the email sets one up. The password alone does only for an invitee who has never had a
-    device, within 72 hours of accepting the invitation (see first_enrolment_open)."""
+    device, while the invitation's 72 hours last (see enrolment_resume)."""
     user = request.user
     if request.session.get(ENROL_ALLOWED_KEY) == user.pk:
         return redirect("accounts:enrol")
-    if first_enrolment_open(user=user):
+    if enrolment_resume(user=user, request=request):
         # The session key was rotated by login() at the password step; the OTP step rotates it
         # again when the new device is confirmed, as for enrolment straight from the link.
         request.session[ENROL_ALLOWED_KEY] = user.pk
-        audit_record(action="second_factor.enrol_resume", request=request, actor=user, obj=user)
         return redirect("accounts:enrol")
     link_pending = invitation_pending_exists(user=user)
     logout(request)

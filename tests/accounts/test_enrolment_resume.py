@@ -141,6 +141,7 @@ def test_a_reset_within_the_72_hours_leaves_only_the_new_link(
     assert USE_THE_LINK in response.content.decode()
     assert client.get("/accounts/enrol/")["Location"].startswith("/accounts/login/")
     assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not AuditEvent.objects.filter(action="second_factor.enrol_resume").exists()
 
 
 def test_an_account_that_had_a_device_never_enrols_by_password(
