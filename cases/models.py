@@ -19,7 +19,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from cases.constants import TLP, AccessLevel, CaseStatus, CrimeType, LegalBasis
 
 
-def _choice_label(choices: type[models.TextChoices], value: str) -> str:
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
     try:
         return choices(value).label
     except ValueError:  # not a current choice (the check constraints make this rare): as stored
@@ -76,10 +76,10 @@ class Case(models.Model):
     # page, which cost more CPU than its queries (issue 10's benchmark). An enum lookup
     # translates one label.
     def get_status_display(self) -> str:
-        return _choice_label(CaseStatus, self.status)
+        return choice_label(CaseStatus, self.status)
 
     def get_crime_type_display(self) -> str:
-        return _choice_label(CrimeType, self.crime_type)
+        return choice_label(CrimeType, self.crime_type)
 
     @property
     def country_list(self) -> list[str]:

@@ -296,39 +296,36 @@ def case_shares(*, case: Case) -> QuerySet[CaseShare]:
 
 def case_share_candidates(*, access: CaseAccess):
     """Who the member may pick when sharing: any active organisation (the TLP rules decide at
-    the share), and named people of their own organisation or of organisations that already
-    have the case, so the form does not become a directory of everyone in the portal."""
+    the share), and named people of the case's organisations (_people_of_the_case), so the form
+    does not become a directory of everyone in the portal."""
     from partners.models import Organisation
 
     organisations = Organisation.objects.filter(active=True).order_by("name")
-    orgs_with_case = CaseShare.objects.filter(case=access.case, status=CaseShare.Status.ACTIVE).values(
-        "organisation_id"
-    )
-    memberships = (
-        Membership.objects.filter(active=True, user__is_active=True, user__is_service_account=False)
-        .filter(Q(organisation_id=access.membership.organisation_id) | Q(organisation_id__in=orgs_with_case))
-        .select_related("user", "organisation")
-        .order_by("organisation__name", "user__full_name")
-    )
-    return organisations, memberships
+    return organisations, _people_of_the_case(access).order_by("organisation__name", "user__full_name")
 
 
-def case_people_to_name(*, access: CaseAccess) -> QuerySet[Membership]:
-    """People a member may name on a case through the API: for a named share (needs the share
-    permission and the role to share) or as a task's assignee (needs the role to handle tasks).
-    Members of their own organisation and of organisations holding the case through an
-    organisation share: the colleagues of someone named on a RED case are not listed."""
-    # access.can already weighs the role against the permission (an analyst does not share).
-    may_share = access.can("share_case")
-    may_assign = access.can("contribute_case") and role_can(access.membership.role, Capability.HANDLE_TASKS)
-    if not (may_share or may_assign):
-        raise PermissionDenied(_("Your role does not name people on cases."))
+def _people_of_the_case(access: CaseAccess) -> QuerySet[Membership]:
+    """Active people of the member's own organisation and of organisations holding the case
+    through an organisation share: someone named on a RED case does not open up their whole
+    organisation's staff list."""
     holders = organisations_with_case(case=access.case).values("pk")
     return (
         Membership.objects.filter(active=True, user__is_active=True, user__is_service_account=False)
         .filter(Q(organisation_id=access.membership.organisation_id) | Q(organisation_id__in=holders))
         .select_related("user", "organisation")
     )
+
+
+def case_people_to_name(*, access: CaseAccess) -> QuerySet[Membership]:
+    """People a member may name on a case through the API: for a named share (needs the share
+    permission and the role to share) or as a task's assignee (needs the role to handle tasks);
+    the same people the share page offers."""
+    # access.can already weighs the role against the permission (an analyst does not share).
+    may_share = access.can("share_case")
+    may_assign = access.can("contribute_case") and role_can(access.membership.role, Capability.HANDLE_TASKS)
+    if not (may_share or may_assign):
+        raise PermissionDenied(_("Your role does not name people on cases."))
+    return _people_of_the_case(access)
 
 
 def shares_awaiting_approval(*, membership: Membership | None) -> QuerySet[CaseShare]:

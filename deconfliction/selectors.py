@@ -232,10 +232,25 @@ def conflict_get_for_member(*, request, uuid) -> OperationConflict:
 VOLUME_FLAG_PAGE = 200
 
 
-def volume_flags_for_operator(*, include_reviewed: bool = False) -> QuerySet[VolumeFlag]:
-    """Unusual registration volumes, not yet reviewed first, then newest. What the operator
-    needs to follow one up: organisation, user, count and window; nothing of any case."""
+def volume_flags_for_operator(*, request, include_reviewed: bool = False) -> list[VolumeFlag]:
+    """Unusual registration volumes, not yet reviewed first, then newest (one page, audited).
+    What the operator needs to follow one up: organisation, user, count and window; nothing of
+    any case."""
     qs = VolumeFlag.objects.select_related("organisation", "user")
     if not include_reviewed:
         qs = qs.filter(reviewed_at__isnull=True)
-    return qs.order_by(SqlCase(When(reviewed_at__isnull=True, then=Value(0)), default=Value(1)), "-created_at")
+    order = SqlCase(When(reviewed_at__isnull=True, then=Value(0)), default=Value(1))
+    flags = list(qs.order_by(order, "-created_at")[:VOLUME_FLAG_PAGE])
+    audit_record(action="volume_flag.list", request=request, details={"total": len(flags), "all": include_reviewed})
+    return flags
+
+
+def selector_of_case(*, access: CaseAccess, uuid) -> Selector:
+    """One of the member's organisation's selectors on the case it reached through the gateway,
+    or Http404: the only selectors a case's pages and API act on."""
+    selector = Selector.objects.filter(
+        case=access.case, uuid=uuid, organisation_id=access.membership.organisation_id
+    ).first()
+    if selector is None:
+        raise Http404
+    return selector

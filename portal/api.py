@@ -1,15 +1,12 @@
 """Shared pieces of the REST API: pagination, error format, base view."""
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, pagination, serializers, status
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from audit.services import Result, audit_record
@@ -42,24 +39,10 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
 
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = gettext_lazy("The request body is too large.")
-    default_code = "request_too_large"
-
-
 def exception_handler(exc, context):
     """Service refusals become JSON errors with a message per field, and are audited."""
     request = context.get("request")
-    if isinstance(exc, RequestDataTooBig):
-        # Django raises this when request.data first reads a body over
-        # DATA_UPLOAD_MAX_MEMORY_SIZE; DRF does not know it, so without this the client got
-        # Django's HTML 400 page instead of an API error.
-        exc = RequestTooLarge(
-            _("The request body is larger than %(limit)s bytes; send fewer items per request.")
-            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
-        )
-    elif isinstance(exc, DjangoValidationError):
+    if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):
@@ -91,7 +74,7 @@ _ERRORS = {
 }
 # Only operations that take a body can be sent one of the wrong media type.
 _BODY_ERRORS = {
-    "413": "The body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+    "413": "The body is larger than the route accepts (portal.middleware.RequestBodyLimitMiddleware).",
     "415": "The body is not JSON (or a form encoding the operation accepts).",
 }
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
-from cases.models import Task, TimelineEntry
+from cases.models import Task, TimelineEntry, choice_label
 from cases.selectors import CaseAccess, organisation_sees_case
 from cases.services.common import (
     notify_case_users,
@@ -116,7 +116,7 @@ def task_set_status(
         raise ValidationError(
             {
                 "status": _("A task that is %(old)s cannot become %(new)s.")
-                % {"old": task.get_status_display(), "new": dict(Task.Status.choices).get(status, status)}
+                % {"old": task.get_status_display(), "new": choice_label(Task.Status, status)}
             }
         )
     if status == Task.Status.DECLINED and not reason.strip():

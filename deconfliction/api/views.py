@@ -7,6 +7,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from audit.services import audit_record
 from cases.selectors import case_get_for_user
 from deconfliction.models import Hit, Operation, OperationConflict, Selector
 from deconfliction.normalisers import SelectorKind
@@ -18,6 +19,7 @@ from deconfliction.selectors import (
     conflicts_queryset,
     hit_get_for_member,
     hits_for_organisation,
+    selector_of_case,
 )
 from deconfliction.services import (
     MAX_BATCH,
@@ -161,12 +163,7 @@ class _SelectorActionView(DeconflictionView):
 
     def _selector(self, request, uuid, selector_uuid):
         access = _case_for_selectors(request, uuid)
-        selector = Selector.objects.filter(
-            case=access.case, uuid=selector_uuid, organisation=access.membership.organisation
-        ).first()
-        if selector is None:
-            raise NotFound()
-        return access, selector
+        return access, selector_of_case(access=access, uuid=selector_uuid)
 
 
 @extend_schema(tags=["deconfliction"], request=None, responses=SelectorSerializer)
@@ -185,8 +182,7 @@ class SelectorDeactivateView(_SelectorActionView):
 
     def post(self, request, uuid, selector_uuid):
         access, selector = self._selector(request, uuid, selector_uuid)
-        selector_deactivate(access=access, selector=selector, request=request._request)
-        selector.refresh_from_db()
+        selector = selector_deactivate(access=access, selector=selector, request=request._request)
         return Response(SelectorSerializer(selector).data)
 
 
@@ -341,6 +337,8 @@ class HitActionView(DeconflictionView):
             raise NotFound()
         # The action changes the hit's status and note, not which selectors and cases are ours.
         view = dataclasses.replace(view, hit=hit, acknowledged_by_us=hit.acknowledged_by(membership.organisation_id))
+        # The answer shows our selectors and cases as the hit's page does: a read, audited as one.
+        audit_record(action="hit.view", request=request._request, obj=hit)
         return Response(_hit_detail(request, view))
 
 

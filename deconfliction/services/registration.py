@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,11 +152,13 @@ def _check_rate(*, membership: Membership, incoming: int) -> None:
 
 
 @transaction.atomic
-def volume_flag_review(*, flag: VolumeFlag, by: User, request: HttpRequest | None = None) -> VolumeFlag:
+def volume_flag_review(*, flag_id: int | str, by: User, request: HttpRequest | None = None) -> VolumeFlag:
     """The platform operator looked at an unusual volume (it stays listed, as reviewed)."""
     if not by.is_platform_operator:
         raise PermissionDenied
-    flag = VolumeFlag.objects.select_for_update().get(pk=flag.pk)
+    flag = VolumeFlag.objects.select_for_update().filter(pk=flag_id).first() if str(flag_id).isdigit() else None
+    if flag is None:
+        raise Http404
     if flag.reviewed_at is None:
         flag.reviewed_at = timezone.now()
         flag.save(update_fields=["reviewed_at"])
@@ -595,10 +597,11 @@ def selector_renew(*, access: CaseAccess, selector: Selector, request: HttpReque
 
 
 @transaction.atomic
-def selector_deactivate(*, access: CaseAccess, selector: Selector, request: HttpRequest | None = None) -> None:
+def selector_deactivate(*, access: CaseAccess, selector: Selector, request: HttpRequest | None = None) -> Selector:
     if selector.organisation_id != access.membership.organisation_id or selector.case_id != access.case.pk:
         raise PermissionDenied
-    Selector.objects.filter(pk=selector.pk).update(active=False, deactivated_at=timezone.now())
+    now = timezone.now()
+    Selector.objects.filter(pk=selector.pk).update(active=False, deactivated_at=now)
     audit_record(
         action="selector.deactivate",
         request=request,
@@ -606,6 +609,8 @@ def selector_deactivate(*, access: CaseAccess, selector: Selector, request: Http
         organisation=access.membership.organisation,
         obj=selector,
     )
+    selector.active, selector.deactivated_at = False, now
+    return selector
 
 
 def selectors_expire_due() -> dict[str, int]:

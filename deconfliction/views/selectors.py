@@ -9,8 +9,7 @@ from audit.services import audit_record
 from cases.selectors import case_get_for_user
 from cases.views.common import form_errors_from, message_from_error, require_case_permission
 from deconfliction.forms import SelectorForm
-from deconfliction.models import Selector
-from deconfliction.selectors import selectors_of_case
+from deconfliction.selectors import selector_of_case, selectors_of_case
 from deconfliction.services import ALLOWED_KINDS, selector_deactivate, selector_register, selector_renew
 
 
@@ -63,11 +62,9 @@ def case_selectors_view(request: HttpRequest, uuid) -> HttpResponse:
 def selector_action_view(request: HttpRequest, uuid, selector_uuid, action: str) -> HttpResponse:
     access = case_get_for_user(request=request, uuid=uuid, audit_action=None)
     require_case_permission(request, access, "contribute_case")
-    selector = Selector.objects.filter(
-        case=access.case, uuid=selector_uuid, organisation=access.membership.organisation
-    ).first()
-    if selector is None or action not in ("renew", "deactivate"):
+    if action not in ("renew", "deactivate"):
         raise Http404
+    selector = selector_of_case(access=access, uuid=selector_uuid)
     try:
         if action == "renew":
             selector_renew(access=access, selector=selector, request=request)

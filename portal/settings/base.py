@@ -401,10 +401,10 @@ API_RATE = env_str("API_RATE", "600/min")  # requests per token (or session user
 # qualifier 40, note 500, the longest kind; every character up to 4 bytes of UTF-8) are
 # 6,229 bytes of JSON each, about 62.3 MB in all; 64 MiB leaves room for pretty-printing.
 # Django's default of 2.5 MB refused a batch of long values. Clients that \u-escape non-ASCII
-# text can exceed this at the extremes and should send fewer items per request; a larger body
-# is answered 413 (portal.api.exception_handler). Only the routes in
-# portal.middleware.LARGE_BODY_ROUTES may come near it: every other request is refused above
-# REQUEST_BODY_MAX (Django's usual 2.5 MB) before its body is read.
+# text can exceed this at the extremes and should send fewer items per request. The request-size
+# guard (portal.middleware) answers a larger body 413 before it is read; only the routes in
+# LARGE_BODY_ROUTES may come near this limit: every other request is refused above
+# REQUEST_BODY_MAX (Django's usual 2.5 MB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 REQUEST_BODY_MAX = int(2.5 * 1024 * 1024)
 

@@ -80,7 +80,7 @@ def test_selector_renew_and_deactivate_through_the_api(world, new_case, token_fo
     refused = _post(f"{base}/renew/", h)
     assert refused.status_code == 400 and "register it again" in str(refused.json())
 
-    # A colleague's selector on another case, or another organisation's on this one: 404.
+    # A colleague's selector on another case, named with this case's URL: 404.
     other = new_case(TLP.GREEN, by=world.colleague)
     theirs = selector_register(
         access=access_for(world.colleague, other), kind="phone", value="+31611113333", reason="x"
@@ -92,11 +92,13 @@ def test_a_view_level_partner_cannot_renew_the_leads_selector(world, shared_case
     selector = selector_register(
         access=access_for(world.liaison, shared_case), kind="phone", value="+31611114444", reason="x"
     ).selector
+    expires = selector.expires_at
     partner = bearer(token_for(world.partner_liaison))
-    url = f"/api/v1/cases/{shared_case.uuid}/selectors/{selector.uuid}/deactivate/"
-    assert _post(url, partner).status_code == 403
+    base = f"/api/v1/cases/{shared_case.uuid}/selectors/{selector.uuid}"
+    assert _post(f"{base}/renew/", partner).status_code == 403
+    assert _post(f"{base}/deactivate/", partner).status_code == 403
     selector.refresh_from_db()
-    assert selector.active
+    assert selector.active and selector.expires_at == expires
 
 
 # --- hits ------------------------------------------------------------------------------------------
@@ -120,6 +122,9 @@ def test_hit_coordinate_and_resolve(world, new_case, token_for):
     assert no_note.status_code == 400 and "note" in no_note.json()
     coordinating = _post(f"{url}/coordinate/", lead, {"note": "called their desk"})
     assert coordinating.status_code == 200 and coordinating.json()["status"] == "coordinating"
+    # The answer shows our selectors and cases, as the hit's page does, and is audited as a read.
+    assert coordinating.json()["own_selectors"]
+    assert AuditEvent.objects.filter(action="hit.view", actor_id=world.liaison.pk, object_id=str(hit.uuid)).exists()
     assert "called their desk" in coordinating.json()["handling_note"]
 
     no_outcome = _post(f"{url}/resolve/", partner)

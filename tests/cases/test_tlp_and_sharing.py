@@ -97,7 +97,7 @@ def test_ngo_and_industry_never_receive_amber_strict_or_red(world, new_case, tlp
             reason="x",
             legal_basis=LegalBasis.MLA,
         )
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="NGO and industry"):
         case_share(
             access=access_for(world.liaison, case),
             organisation=organisation,
