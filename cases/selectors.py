@@ -294,6 +294,20 @@ def case_shares(*, case: Case) -> QuerySet[CaseShare]:
     )
 
 
+def case_pending_handover(*, access: CaseAccess):
+    """The lead handover waiting on this case, for the two organisations it concerns (None
+    for everyone else, and when there is none)."""
+    from cases.models import LeadHandover
+
+    handover = (
+        access.case.handovers.filter(status=LeadHandover.Status.PENDING)
+        .select_related("from_organisation", "to_organisation")
+        .first()
+    )
+    sides = (handover.from_organisation_id, handover.to_organisation_id) if handover else ()
+    return handover if access.membership.organisation_id in sides else None
+
+
 def case_share_candidates(*, access: CaseAccess):
     """Who the member may pick when sharing: any active organisation (the TLP rules decide at
     the share), and named people of the case's organisations (_people_of_the_case), so the form

@@ -230,20 +230,9 @@ class CaseDetailSerializer(CaseSerializer):
 
     @extend_schema_field(HandoverSerializer(allow_null=True))
     def get_pending_handover(self, case) -> dict | None:
-        access = self.context.get("access")
-        if access is None or access.case.pk != case.pk:
-            return None
-        handover = (
-            case.handovers.filter(status=LeadHandover.Status.PENDING)
-            .select_related("from_organisation", "to_organisation")
-            .first()
-        )
-        if handover is None or access.membership.organisation_id not in (
-            handover.from_organisation_id,
-            handover.to_organisation_id,
-        ):
-            return None
-        return HandoverSerializer(handover).data
+        """From the view's context: cases.selectors.case_pending_handover for the caller."""
+        handover = self.context.get("pending_handover")
+        return HandoverSerializer(handover).data if handover else None
 
 
 class InboxTaskSerializer(TaskSerializer):

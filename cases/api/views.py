@@ -14,6 +14,7 @@ from cases.models import Case, CaseShare, LeadHandover, Milestone, Task, Timelin
 from cases.pagination import OpenedAtCursorPagination
 from cases.selectors import (
     case_get_for_user,
+    case_pending_handover,
     case_people_to_name,
     case_shares,
     cases_by_next_milestone,
@@ -99,12 +100,16 @@ class CaseListView(generics.ListCreateAPIView):
 
 
 @extend_schema(tags=["cases"])
+def _case_detail(access) -> dict:
+    context = {"access": access, "pending_handover": case_pending_handover(access=access)}
+    return s.CaseDetailSerializer(access.case, context=context).data
+
+
 class CaseDetailView(generics.GenericAPIView):
     serializer_class = s.CaseDetailSerializer
 
     def get(self, request, uuid):
-        access = _access(request, uuid, audit_action="case.view")
-        return Response(s.CaseDetailSerializer(access.case, context={"access": access}).data)
+        return Response(_case_detail(_access(request, uuid, audit_action="case.view")))
 
     @extend_schema(request=s.CaseUpdateSerializer, responses=s.CaseDetailSerializer)
     def patch(self, request, uuid):
@@ -118,7 +123,7 @@ class CaseDetailView(generics.GenericAPIView):
         if tlp is not None:
             case_change_tlp(access=access, tlp=tlp, request=request._request)
         access.case.refresh_from_db()
-        return Response(s.CaseDetailSerializer(access.case, context={"access": access}).data)
+        return Response(_case_detail(access))
 
 
 @extend_schema(tags=["sharing"])
@@ -236,16 +241,9 @@ class MilestoneDetailView(generics.GenericAPIView):
             raise NotFound()
         data = s.MilestoneUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        sent = data.validated_data
-        # milestone_update sets all three fields (the page's form always posts all of them); a
-        # PATCH keeps what it does not send.
+        # Only what the PATCH sends changes: milestone_update keeps the fields left out.
         milestone = milestone_update(
-            access=access,
-            milestone=milestone,
-            due_date=sent.get("due_date", milestone.due_date),
-            done_date=sent.get("done_date", milestone.done_date),
-            note=sent.get("note", milestone.note),
-            request=request._request,
+            access=access, milestone=milestone, request=request._request, **data.validated_data
         )
         return Response(s.MilestoneSerializer(milestone).data)
 

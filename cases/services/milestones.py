@@ -101,19 +101,27 @@ def milestone_add(
     return milestone
 
 
+UNCHANGED = object()  # a field the caller does not change (an API PATCH that leaves it out)
+
+
 @transaction.atomic
 def milestone_update(
     *,
     access: CaseAccess,
     milestone: Milestone,
-    due_date: date | None,
-    done_date: date | None,
-    note: str = "",
+    due_date: date | None = UNCHANGED,
+    done_date: date | None = UNCHANGED,
+    note: str = UNCHANGED,
     request: HttpRequest | None = None,
 ) -> Milestone:
+    """Set the milestone's dates and note; a field passed as UNCHANGED (the default) keeps its
+    value, None clears a date."""
     _check_milestone_rights(access)
     if milestone.case_id != access.case.pk:
         raise ValidationError(_("That milestone belongs to another case."))
+    due_date = milestone.due_date if due_date is UNCHANGED else due_date
+    done_date = milestone.done_date if done_date is UNCHANGED else done_date
+    note = milestone.note if note is UNCHANGED else note
     if done_date is not None and done_date > timezone.localdate():
         raise ValidationError({"done_date": _("A milestone cannot be done in the future.")})
     was_done = milestone.done_date is not None

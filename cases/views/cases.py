@@ -19,8 +19,15 @@ from cases.forms import (
     TaskForm,
     TLPForm,
 )
-from cases.models import LeadHandover, Task
-from cases.selectors import case_get_for_user, case_list, case_shares, cases_visible_to, organisations_with_case
+from cases.models import Task
+from cases.selectors import (
+    case_get_for_user,
+    case_list,
+    case_pending_handover,
+    case_shares,
+    cases_visible_to,
+    organisations_with_case,
+)
 from cases.services import case_change_tlp, case_create, case_note_add, case_update
 from cases.views.common import form_errors_from, require_case_permission
 from partners.roles import Capability, role_can
@@ -89,9 +96,7 @@ def case_detail_view(request: HttpRequest, uuid) -> HttpResponse:
             "milestone_form": MilestoneAddForm(organisations=orgs_with_case) if may_manage_milestones else None,
             "task_form": TaskForm(organisations=orgs_with_case) if may_task else None,
             "task_status_choices": Task.Status.choices,
-            "pending_handover": case.handovers.filter(status=LeadHandover.Status.PENDING)
-            .select_related("from_organisation")
-            .first(),
+            "pending_handover": case_pending_handover(access=access),
             "access": access,
             "case": case,
             "timeline": case.timeline.select_related("author", "organisation")[:200],
