@@ -214,9 +214,11 @@ def _permissions_from_bits(membership: Membership, case: Case, bits: int) -> fro
 
 def case_permissions(*, membership: Membership, case: Case) -> frozenset[str]:
     """The case permissions the member holds on one case through the active organisation."""
-    sql, params = _granted(membership, "%s")
+    # The case's key is an integer, written into the SQL as the gateway's annotation writes its
+    # column there, so the parameters stay _granted's own.
+    sql, params = _granted(membership, str(int(case.pk)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [params[0], case.pk, params[1], params[2], params[3], case.pk, params[4]])
+        cursor.execute(sql, params)
         (bits,) = cursor.fetchone()
     return _permissions_from_bits(membership, case, bits)
 
