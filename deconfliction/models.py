@@ -19,7 +19,11 @@ from deconfliction.normalisers import SelectorKind
 class Selector(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="selectors")
-    organisation = models.ForeignKey("partners.Organisation", on_delete=models.PROTECT, related_name="selectors")
+    # No index of its own: ``selector_org_time`` starts with it. Every index of this table is
+    # written by every registration, at random places for a 10-million-row table (docs/PERFORMANCE.md).
+    organisation = models.ForeignKey(
+        "partners.Organisation", on_delete=models.PROTECT, related_name="selectors", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=SelectorKind.choices)
     digest = models.CharField(max_length=64)
     key_version = models.PositiveSmallIntegerField()
@@ -39,9 +43,14 @@ class Selector(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["digest"], condition=Q(active=True), name="selector_active_digest"),
+            # Matching (by digest), a hit's selectors (digest and one of its two organisations)
+            # and a hit's last registration (the newest of those) are all ranges of this index.
+            models.Index(
+                fields=["digest", "organisation", "-registered_at"],
+                condition=Q(active=True),
+                name="selector_active_digest_org",
+            ),
             models.Index(fields=["organisation", "registered_at"], name="selector_org_time"),
-            models.Index(fields=["registered_by", "registered_at"], name="selector_user_time"),
             models.Index(fields=["active", "expires_at"], name="selector_expiry"),
         ]
         constraints = [
@@ -81,6 +90,9 @@ class Hit(models.Model):
     handling_note = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the hit was raised (or, after a merge, the later of two hits' values). The last
+    # registration shown is the later of this and the newest active selector of the pair with
+    # the digest (deconfliction.selectors.with_last_registration): nothing to update per hit.
     last_registration_at = models.DateTimeField(default=timezone.now)
     ack_deadline = models.DateTimeField()
     acknowledged_a_at = models.DateTimeField(null=True, blank=True)
@@ -93,7 +105,12 @@ class Hit(models.Model):
     )
     # The registrations behind the hit, on both sides. Digests change when keys rotate; these
     # links do not, so each side always finds its own selectors of a hit.
-    selectors = models.ManyToManyField(Selector, related_name="hits")
+    # A hit's selectors are its two organisations' selectors with its digest
+    # (deconfliction.selectors.hit_selectors): registering a value again writes nothing to the
+    # hits it already has, however many organisations hold it. Links are kept only for
+    # selectors whose stored digest is not the hit's: one registered under an older key that
+    # matched through it, or left behind when re-keying moved the hit to a new digest.
+    selectors = models.ManyToManyField(Selector, related_name="linked_hits")
 
     class Meta:
         indexes = [

@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Case as SqlCase
-from django.db.models import Min, Q, QuerySet, Value, When
+from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
@@ -51,26 +52,82 @@ def selector_raw_value(*, selector: Selector, membership: Membership) -> str | N
         return None
 
 
+# --- a hit's selectors ------------------------------------------------------------------------------
+#
+# A hit is a digest and a pair of organisations. Its selectors are the two organisations'
+# selectors with that digest, and its last registration the newest of the active ones: both
+# are read when a hit is shown, so registering a value that hundreds of organisations hold
+# writes nothing to their hits (it used to update and link every one of them). Links
+# (Hit.selectors) hold only selectors whose stored digest is not the hit's (see the model).
+
+
+def hit_selectors(hit: Hit) -> QuerySet[Selector]:
+    """Every selector behind a hit, of both sides (callers filter to their own)."""
+    links = Hit.selectors.through.objects.filter(hit_id=hit.pk).values("selector_id")
+    pair = {hit.organisation_a_id, hit.organisation_b_id}
+    return Selector.objects.filter(Q(digest=hit.digest, organisation_id__in=pair) | Q(pk__in=links))
+
+
+def with_last_registration(hits: QuerySet[Hit]) -> QuerySet[Hit]:
+    """Annotate ``last_registration``: the later of the hit's own time (raised or merged) and
+    the newest active registration of its digest by either organisation, one backward step
+    in ``selector_active_digest_org`` per organisation."""
+    newest = (
+        Selector.objects.filter(
+            active=True,
+            digest=OuterRef("digest"),
+        )
+        .filter(Q(organisation_id=OuterRef("organisation_a_id")) | Q(organisation_id=OuterRef("organisation_b_id")))
+        .order_by()
+        .values("digest")
+        .annotate(newest=Max("registered_at"))
+        .values("newest")
+    )
+    return hits.annotate(
+        last_registration=Greatest(F("last_registration_at"), Coalesce(Subquery(newest), F("last_registration_at")))
+    )
+
+
+def hits_of_selectors(selectors: list[Selector], organisation_id: int) -> dict[int, list[Hit]]:
+    """{selector id: its organisation's hits}, for a page of one organisation's selectors, in
+    two queries (the hits with their digests, and the few linked ones)."""
+    by_digest: dict[str, list[Hit]] = defaultdict(list)
+    ours = Q(organisation_a_id=organisation_id) | Q(organisation_b_id=organisation_id)
+    for hit in Hit.objects.filter(ours, digest__any=sorted({s.digest for s in selectors})).order_by("pk"):
+        by_digest[hit.digest].append(hit)
+    result = {s.pk: list(by_digest.get(s.digest, [])) for s in selectors}
+    linked = Hit.selectors.through.objects.filter(selector_id__in=list(result)).select_related("hit")
+    for link in linked.filter(Q(hit__organisation_a_id=organisation_id) | Q(hit__organisation_b_id=organisation_id)):
+        if all(h.pk != link.hit_id for h in result[link.selector_id]):
+            result[link.selector_id].append(link.hit)
+    return result
+
+
 @dataclass
 class OwnSelector:
     selector: Selector
     raw: str | None
+    hits: list[Hit] | None = None
 
 
 def selectors_of_case(*, access: CaseAccess) -> list[OwnSelector]:
-    """Our organisation's selectors on a case, with raw values (other organisations' selectors
-    on the same case are not listed: their values are theirs)."""
-    rows = (
-        Selector.objects.filter(case=access.case, organisation=access.membership.organisation)
+    """Our organisation's selectors on a case, with raw values and their hits (other
+    organisations' selectors on the same case are not listed: their values are theirs)."""
+    org_id = access.membership.organisation_id
+    rows = list(
+        Selector.objects.filter(case=access.case, organisation_id=org_id)
         .select_related("registered_by")
-        .prefetch_related("hits")
         .order_by("-active", "-registered_at")[:SELECTOR_PAGE]
     )
-    return [OwnSelector(selector=s, raw=selector_raw_value(selector=s, membership=access.membership)) for s in rows]
+    hits = hits_of_selectors(rows, org_id) if rows else {}
+    return [
+        OwnSelector(selector=s, raw=selector_raw_value(selector=s, membership=access.membership), hits=hits[s.pk])
+        for s in rows
+    ]
 
 
 def hits_for_organisation(*, membership: Membership | None, open_only: bool = True) -> QuerySet[Hit]:
-    """The organisation's hits, overdue first, then newest."""
+    """The organisation's hits, overdue first, then by last registration, newest first."""
     if membership is None:
         return Hit.objects.none()
     org_id = membership.organisation_id
@@ -79,9 +136,9 @@ def hits_for_organisation(*, membership: Membership | None, open_only: bool = Tr
         qs = qs.exclude(status=Hit.Status.RESOLVED)
     now = timezone.now()
     return (
-        qs.select_related("organisation_a", "organisation_b")
+        with_last_registration(qs.select_related("organisation_a", "organisation_b"))
         .annotate(overdue=SqlCase(When(status=Hit.Status.NEW, ack_deadline__lt=now, then=Value(0)), default=Value(1)))
-        .order_by("overdue", "-last_registration_at")
+        .order_by("overdue", "-last_registration", "-pk")
     )
 
 
@@ -100,7 +157,8 @@ class HitView:
 def hit_get_for_member(*, request, uuid, audit_action: str | None = "hit.view") -> HitView:
     """The gateway for hits: the hit as the member's side sees it, or Http404 (audited)."""
     membership = getattr(request, "membership", None)
-    hit = Hit.objects.select_related("organisation_a", "organisation_b").filter(uuid=uuid).first()
+    hits = with_last_registration(Hit.objects.select_related("organisation_a", "organisation_b"))
+    hit = hits.filter(uuid=uuid).first()
     if (
         membership is None
         or hit is None
@@ -117,11 +175,12 @@ def hit_get_for_member(*, request, uuid, audit_action: str | None = "hit.view") 
         raise Http404
     org_id = membership.organisation_id
     other = hit.other_organisation(org_id)
-    own_rows = list(hit.selectors.filter(organisation_id=org_id).select_related("case"))
+    behind = hit_selectors(hit)
+    own_rows = list(behind.filter(organisation_id=org_id).select_related("case").order_by("registered_at", "pk"))
     if hit.organisation_a_id == hit.organisation_b_id:
         other_first = min((s.registered_at for s in own_rows), default=None)
     else:
-        other_first = hit.selectors.filter(organisation_id=other.pk).aggregate(first=Min("registered_at"))["first"]
+        other_first = behind.filter(organisation_id=other.pk).aggregate(first=Min("registered_at"))["first"]
     visible = set(
         cases_visible_to(membership=membership)
         .filter(pk__in=[s.case_id for s in own_rows])

@@ -192,6 +192,8 @@ class HitSerializer(serializers.ModelSerializer):
     outcome = serializers.ChoiceField(choices=Hit.Outcome.choices, allow_blank=True, read_only=True)
     other_organisation = serializers.SerializerMethodField()
     acknowledged_by_us = serializers.SerializerMethodField()
+    # Read, not stored per registration (deconfliction.selectors.with_last_registration).
+    last_registration_at = serializers.DateTimeField(source="last_registration", read_only=True)
 
     class Meta:
         model = Hit
@@ -335,7 +337,9 @@ class HitActionView(DeconflictionView):
             hit = hit_resolve(membership=membership, hit=view.hit, outcome=outcome, note=note, request=request._request)
         else:
             raise NotFound()
-        # The action changes the hit's status and note, not which selectors and cases are ours.
+        # The action changes the hit's status and note, not which selectors and cases are ours,
+        # nor when they were last registered.
+        hit.last_registration = view.hit.last_registration
         view = dataclasses.replace(view, hit=hit, acknowledged_by_us=hit.acknowledged_by(membership.organisation_id))
         # The answer shows our selectors and cases as the hit's page does: a read, audited as one.
         audit_record(action="hit.view", request=request._request, obj=hit)

@@ -336,31 +336,40 @@ def _raise_hits(
     digest_map: dict[str, str],
     organisation: Organisation,
     now: datetime,
-    touch: bool = True,
+    rekeying: bool = False,
 ) -> tuple[dict[str, list[Hit]], list[Hit]]:
     """For every new selector, one hit per other organisation holding its digest (and one with
     our own organisation when another of our cases holds it).
 
     ``new`` holds selectors of ``organisation`` on one case (one per digest): a registration's
-    new rows, or re-keying's rows whose digest changed. Re-keying passes ``touch=False``: an
-    open hit it finds was not registered again, so its last registration stays as it was; and a
-    resolved hit of the pair counts as existing (the two organisations already deconflicted
-    that value: a key rotation must not bring it back as new).
+    new rows, or re-keying's rows whose digest changed. A pair that already has an open hit on
+    the digest gets nothing written: the new selector is one of that hit's selectors by its
+    digest (``deconfliction.selectors.hit_selectors``) and its registration the hit's last
+    (``with_last_registration``), so a value held by hundreds of organisations costs no write
+    per holder. Links are written only for selectors whose stored digest is not the hit's (a
+    holder registered under an older key, or a hit stored under one).
+    Re-keying passes ``rekeying=True``: a resolved hit of the pair counts as existing (the two
+    organisations already deconflicted that value: a key rotation must not bring it back as
+    new). A registration raises a new hit beside a resolved one: a new case holds the value.
     The caller holds the digests' bucket locks.
     """
     if not new:
         return {}, []
     new_ids = [s.pk for s in new.values()]
     lookups = [d for d, current in digest_map.items() if current in new]
-    holders: dict[tuple[str, int], list[int]] = defaultdict(list)  # (digest, org) -> selector ids
+    holders: set[tuple[str, int]] = set()  # (current digest, organisation)
+    stale: set[str] = set()  # holders' digests under an older key
     for chunk in _chunks(lookups):
         rows = (
             Selector.objects.filter(active=True, digest__any=chunk)
             .exclude(pk__any=new_ids)
-            .values_list("pk", "digest", "organisation_id")
+            .values_list("digest", "organisation_id")
+            .distinct()
         )
-        for pk, digest, org_id in rows:
-            holders[(digest_map[digest], org_id)].append(pk)
+        for digest, org_id in rows:
+            holders.add((digest_map[digest], org_id))
+            if digest != digest_map[digest]:
+                stale.add(digest)
     if not holders:
         return {}, []
     pairs = {
@@ -371,18 +380,15 @@ def _raise_hits(
     held = {current for current, _org in holders}
     for chunk in _chunks([d for d, current in digest_map.items() if current in held]):
         # Only what matching and the results need: a value held by hundreds of organisations
-        # has that many open hits, and loading every column of each was a third of the time.
+        # has that many open hits.
         open_rows = Hit.objects.filter(digest__any=chunk)
-        if touch:
+        if not rekeying:
             open_rows = open_rows.exclude(status=Hit.Status.RESOLVED)
-        # Open before resolved, so a pair with both is linked to its open hit.
+        # Open before resolved, so a pair with both is matched to its open hit.
         for hit in open_rows.only("id", "uuid", "digest", "organisation_a_id", "organisation_b_id", "status"):
             key = (digest_map[hit.digest], hit.organisation_a_id, hit.organisation_b_id)
             if key not in open_hits or open_hits[key].status == Hit.Status.RESOLVED:
                 open_hits[key] = hit
-    if touch:
-        touched = [hit.pk for key, hit in open_hits.items() if key in pairs]
-        Hit.objects.filter(pk__in=touched).update(last_registration_at=now)
     deadline = add_working_days(now, settings.HIT_ACK_WORKING_DAYS)
     created = [
         Hit(
@@ -399,14 +405,19 @@ def _raise_hits(
     ]
     Hit.objects.bulk_create(created)
     links: list[tuple[int, int]] = []  # (hit, selector)
-    for hit in created:
-        holder_ids = holders[pairs[(hit.digest, hit.organisation_a_id, hit.organisation_b_id)]]
-        links += [(hit.pk, pk) for pk in holder_ids]
-    for hit in created:
-        links.append((hit.pk, new[hit.digest].pk))
-    for (current, _a, _b), hit in open_hits.items():
-        if (current, _a, _b) in pairs:
-            links.append((hit.pk, new[current].pk))
+    if stale:
+        # Holders under an older key: linked to new hits (whose digest is the current one).
+        by_holder: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for chunk in _chunks(sorted(stale)):
+            rows = Selector.objects.filter(active=True, digest__any=chunk)
+            for pk, digest, org_id in rows.values_list("pk", "digest", "organisation_id"):
+                by_holder[(digest_map[digest], org_id)].append(pk)
+        for hit in created:
+            holder = pairs[(hit.digest, hit.organisation_a_id, hit.organisation_b_id)]
+            links += [(hit.pk, pk) for pk in by_holder.get(holder, [])]
+    for key, hit in open_hits.items():
+        if key in pairs and hit.digest != key[0]:
+            links.append((hit.pk, new[key[0]].pk))  # a hit still stored under an older key
     _link(links)
 
     result: dict[str, list[Hit]] = defaultdict(list)

@@ -138,11 +138,13 @@ def _rekey_batch(batch: list[Selector], version: int, result: RekeyResult) -> No
         batch, ["digest", "key_version", "normaliser_version", "raw_encrypted", "active", "deactivated_at"]
     )
     mapping: dict[str, str] = {}
+    moved_from: dict[str, list[Selector]] = defaultdict(list)
     for selector, old in changed:
         # Values that shared a digest and no longer do (a rule that now tells them apart): the
-        # hit goes with the first; its links to both sides' selectors stay.
+        # hit goes with the first, linked to both sides' selectors.
         mapping.setdefault(old, selector.digest)
-    _move_hits(mapping, result)
+        moved_from[old].append(selector)
+    _move_hits(mapping, moved_from, result)
     _raise_new_hits([s for s, _old in changed if s.active], now, result)
 
 
@@ -174,9 +176,15 @@ def _deactivate_duplicates_within_cases(moved: list[Selector], now, result: Reke
 _STATUS_RANK = {Hit.Status.NEW: 0, Hit.Status.ACKNOWLEDGED: 1, Hit.Status.COORDINATING: 2}
 
 
-def _move_hits(mapping: dict[str, str], result: RekeyResult) -> None:
+def _move_hits(mapping: dict[str, str], moved_from: dict[str, list[Selector]], result: RekeyResult) -> None:
     """Hits follow their digests (old -> new). An open hit whose pair already has an open hit on
-    the new digest is merged into it, so ``hit_one_open_per_pair`` holds."""
+    the new digest is merged into it, so ``hit_one_open_per_pair`` holds.
+
+    A hit's selectors are found by its digest (``hit_selectors``), so before a hit moves, the
+    selectors it had under the old one are linked to it: those of this batch that had the old
+    digest, and those still stored under it (later batches, or values the current rules refuse,
+    which keep their old digest). The ones that end up with the new digest are then found both
+    ways; the others stay the hit's through their links."""
     if not mapping:
         return
     moving: list[Hit] = []
@@ -184,6 +192,17 @@ def _move_hits(mapping: dict[str, str], result: RekeyResult) -> None:
         moving += Hit.objects.filter(digest__any=chunk)
     if not moving:
         return
+    still_old: dict[str, list[tuple[int, int]]] = defaultdict(list)  # old digest -> (selector, organisation)
+    for chunk in _chunks(list(mapping)):
+        rows = Selector.objects.filter(digest__any=chunk).values_list("pk", "digest", "organisation_id")
+        for pk, digest, org_id in rows:
+            still_old[digest].append((pk, org_id))
+    links: list[tuple[int, int]] = []
+    for hit in moving:
+        pair = (hit.organisation_a_id, hit.organisation_b_id)
+        behind = [(s.pk, s.organisation_id) for s in moved_from.get(hit.digest, [])] + still_old.get(hit.digest, [])
+        links += [(hit.pk, pk) for pk, org_id in behind if org_id in pair]
+    _link(links)
     open_at: dict[tuple[str, int, int], Hit] = {}
     targets = sorted({mapping[h.digest] for h in moving if h.status != Hit.Status.RESOLVED})
     for chunk in _chunks(targets):
@@ -256,6 +275,6 @@ def _raise_new_hits(moved: list[Selector], now, result: RekeyResult) -> None:
     for new in groups.values():
         organisation = next(iter(new.values())).organisation
         _by_digest, created = _raise_hits(
-            new=new, digest_map={d: d for d in new}, organisation=organisation, now=now, touch=False
+            new=new, digest_map={d: d for d in new}, organisation=organisation, now=now, rekeying=True
         )
         result.hits_raised += len(created)

@@ -8,7 +8,7 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from deconfliction.models import Hit, Selector, VolumeFlag
-from deconfliction.selectors import selector_raw_value
+from deconfliction.selectors import hit_selectors, selector_raw_value
 from deconfliction.services import SelectorItem, selector_register, selectors_register_batch
 from tests.cases.conftest import access_for, client_for
 from tests.threads import run_in_threads
@@ -29,7 +29,7 @@ def test_same_number_written_differently_raises_a_hit_for_both(desks, case_of, d
     assert len(second.hits) == 1
     hit = second.hits[0]
     assert {hit.organisation_a, hit.organisation_b} == {desks["nl"], desks["be"]}
-    assert set(hit.selectors.values_list("pk", flat=True)) == {first.selector.pk, second.selector.pk}
+    assert set(hit_selectors(hit).values_list("pk", flat=True)) == {first.selector.pk, second.selector.pk}
     assert {m.to[0] for m in mail.outbox} >= {"inv@nl.example", "liaison@be.example"}
     assert "Operation" not in " ".join(m.body for m in mail.outbox)
 
@@ -385,7 +385,8 @@ def test_simultaneous_registrations_both_see_the_hit(desks, case_of):
             results[name] = selector_register(access=access, kind="phone", value=value, reason="race")
 
         assert run_in_threads(run, [("nl", nl_access), ("be", be_access)]) == []
-        hits = Hit.objects.filter(selectors__case__in=[nl_case, be_case]).distinct()
+        held = Selector.objects.filter(case__in=[nl_case, be_case]).values("digest")
+        hits = Hit.objects.filter(digest__in=held)
         assert hits.filter(organisation_a_id__lt=models_f("organisation_b_id")).count() == round_number + 1
         # Whoever came second got the hit in its result; both sides see it on their desk.
         assert sum(len(r.hits) for r in results.values()) == 1
@@ -424,7 +425,10 @@ def test_overlapping_batches_in_opposite_orders_both_complete_and_raise_every_hi
     assert [sum(r.status == "registered" for r in results[name]) for name in ("nl", "be")] == [size, size]
     between = Hit.objects.exclude(organisation_a=models_f("organisation_b"))
     assert between.count() == overlap
-    assert Hit.selectors.through.objects.filter(hit__in=between).count() == 2 * overlap
+    # Each hit's two selectors are found by its digest; nothing is linked (one key version).
+    assert Selector.objects.filter(digest__in=between.values("digest")).count() == 2 * overlap
+    assert sorted(len(hit_selectors(hit)) for hit in between[:10]) == [2] * 10
+    assert not Hit.selectors.through.objects.exists()
     # Whoever took the locks second found every shared value of the first.
     assert sorted(sum(bool(r.hits) for r in results[name]) for name in ("nl", "be")) == [0, overlap]
 

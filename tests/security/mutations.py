@@ -441,23 +441,22 @@ MUTANTS: list[Mutant] = [
         "The hit page shows every selector of the hit and its case, the other side's included.",
         "deconfliction/selectors.py",
         # Both filters go: our own selectors only, and of those only the cases we can see.
-        '    own_rows = list(hit.selectors.filter(organisation_id=org_id).select_related("case"))\n'
+        "    own_rows = list(behind.filter(organisation_id=org_id)"
+        '.select_related("case").order_by("registered_at", "pk"))\n'
         "    if hit.organisation_a_id == hit.organisation_b_id:\n"
         "        other_first = min((s.registered_at for s in own_rows), default=None)\n"
         "    else:\n"
-        "        other_first = hit.selectors.filter(organisation_id=other.pk)"
-        '.aggregate(first=Min("registered_at"))["first"]\n'
+        '        other_first = behind.filter(organisation_id=other.pk).aggregate(first=Min("registered_at"))["first"]\n'
         "    visible = set(\n"
         "        cases_visible_to(membership=membership)\n"
         "        .filter(pk__in=[s.case_id for s in own_rows])\n"
         '        .values_list("pk", flat=True)\n'
         "    )\n",
-        '    own_rows = list(hit.selectors.select_related("case"))\n'
+        '    own_rows = list(behind.select_related("case").order_by("registered_at", "pk"))\n'
         "    if hit.organisation_a_id == hit.organisation_b_id:\n"
         "        other_first = min((s.registered_at for s in own_rows), default=None)\n"
         "    else:\n"
-        "        other_first = hit.selectors.filter(organisation_id=other.pk)"
-        '.aggregate(first=Min("registered_at"))["first"]\n'
+        '        other_first = behind.filter(organisation_id=other.pk).aggregate(first=Min("registered_at"))["first"]\n'
         "    visible = {s.case_id for s in own_rows}\n",
         (AUTHZ + "test_sec_17_other_side_never_sees_case_or_raw_value_after_a_hit",),
     ),
