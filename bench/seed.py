@@ -372,9 +372,9 @@ def _seed_cases(scale: Scale, world: _World, rng: random.Random, now: datetime) 
         )
         for codename in LEVEL_PERMISSIONS[level]:
             if member:
-                grants.user.append((member[0], member[1], perm[codename], case_id))
+                grants.user.append((member[0], member[1], perm[codename], case_id, opened))
             else:
-                grants.group.append((group_of[org], perm[codename], case_id))
+                grants.group.append((group_of[org], perm[codename], case_id, opened))
 
     def case_rows():
         for i, case_id in enumerate(case_ids):
@@ -426,18 +426,18 @@ def _seed_cases(scale: Scale, world: _World, rng: random.Random, now: datetime) 
     _copy(Case, case_fields + ["countries", "opened_at", "closed_at", "updated_at"], case_rows())
     _sync_sequence(Case)
     _copy(CaseShare, share_fields, grants.shares)
-    _copy(CaseGroupObjectPermission, ["group", "permission", "content_object"], grants.group)
-    _copy(CaseUserObjectPermission, ["user", "membership", "permission", "content_object"], grants.user)
+    _copy(CaseGroupObjectPermission, ["group", "permission", "content_object", "opened_at"], grants.group)
+    _copy(CaseUserObjectPermission, ["user", "membership", "permission", "content_object", "opened_at"], grants.user)
     # The same grants in stock guardian's generic tables (object_pk is text there).
     _copy(
         GroupObjectPermission,
         ["group", "permission", "content_type", "object_pk"],
-        ((g, p, ctype, str(c)) for g, p, c in grants.group),
+        ((g, p, ctype, str(c)) for g, p, c, _opened in grants.group),
     )
     _copy(
         UserObjectPermission,
         ["user", "permission", "content_type", "object_pk"],
-        ((u, p, ctype, str(c)) for u, _m, p, c in grants.user),
+        ((u, p, ctype, str(c)) for u, _m, p, c, _opened in grants.user),
     )
     return case_ids, dict(zip(case_ids, leads, strict=True))
 

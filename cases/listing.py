@@ -1,5 +1,13 @@
 """The case list as one SQL statement: the page, the total and the plan in a single round trip.
 
+Without a filter (the list as it opens, and every page of it) the grant rows are the access
+table: each carries its case's ``opened_at``, indexed newest first per organisation and per
+named member, so the page is the first ``offset + limit`` entries of two index ranges merged,
+and the total their index-only counts. That costs the same for a member who sees 50 cases and
+for one who sees 10,000, at any size of the case table (design D of ../shared/PERFORMANCE.md;
+issue 10's benchmark). With a filter or a TLP restriction the cases' own columns decide, and
+the statement below it chooses between two plans.
+
 Issue 10's benchmark drove this shape. The list is the portal's busiest read, and the ORM
 version (a probe for the visible ids and their total, then the page) spent more time in Python
 building and compiling two querysets than PostgreSQL spent answering them: 8 ms of process CPU
@@ -72,6 +80,54 @@ LEAD_COLUMNS = {"lead_name": "name", "lead_short_code": "short_code"}
 class ListStatement:
     sql: str
     params: list
+    plan: str  # "newest" (no filter), or "dense" / "sparse" (chosen in the statement)
+
+
+FILTER_FIELDS = ("status", "crime_type", "tlp", "country", "lead", "text")
+
+
+def _has_conditions(filters, restricted: bool) -> bool:
+    return restricted or any(getattr(filters, name) for name in FILTER_FIELDS)
+
+
+def _newest_statement(*, membership, offset: int, limit: int) -> ListStatement:
+    """The unfiltered page from the grants alone: each grant table's newest ``offset + limit``
+    live grants (an index range each, expiry checked in the index), merged without duplicates
+    (a case granted to the organisation and by name), then the page's cases by key."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    group, user, member = membership.organisation.group_id, membership.user_id, membership.pk
+    enough = offset + limit
+    columns = ", ".join(f"c.{column}" for column in LIST_COLUMNS)
+    lead = ", ".join(f"o.{column} AS {alias}" for alias, column in LEAD_COLUMNS.items())
+    # Each branch is wrapped in a sub-select: SQLite takes ORDER BY/LIMIT only there.
+    sql = f"""WITH {_PERMISSION_CTE},
+visible_count AS MATERIALIZED (
+  SELECT (SELECT COUNT(*) FROM ({_GROUP_GRANTS}) g) + (SELECT COUNT(*) FROM ({_NAMED_ONLY}) u) AS visible
+),
+newest AS (
+  SELECT id, opened_at FROM (
+    SELECT * FROM (
+      SELECT g.content_object_id AS id, g.opened_at FROM cases_casegroupobjectpermission g
+      WHERE g.group_id = %s AND g.permission_id = {_PERMISSION} AND (g.expires_at IS NULL OR g.expires_at > %s)
+      ORDER BY g.opened_at DESC, g.content_object_id DESC LIMIT %s
+    ) by_organisation
+    UNION
+    SELECT * FROM (
+      SELECT u.content_object_id AS id, u.opened_at FROM cases_caseuserobjectpermission u
+      WHERE u.user_id = %s AND u.membership_id = %s AND u.permission_id = {_PERMISSION}
+        AND (u.expires_at IS NULL OR u.expires_at > %s)
+      ORDER BY u.opened_at DESC, u.content_object_id DESC LIMIT %s
+    ) by_name
+  ) merged
+  ORDER BY opened_at DESC, id DESC LIMIT %s OFFSET %s
+)
+SELECT {columns}, {lead}, v.visible AS visible, v.visible AS total
+FROM newest JOIN cases_case c ON c.id = newest.id JOIN partners_organisation o ON o.id = c.lead_organisation_id
+CROSS JOIN visible_count v
+ORDER BY c.opened_at DESC, c.id DESC"""
+    params = [group, now, user, member, now, group, now]  # the two counts
+    params += [group, now, enough, user, member, now, enough, limit, offset]
+    return ListStatement(sql, params, "newest")
 
 
 def _where(filters, restricted: bool, alias: str) -> tuple[list[str], list]:
@@ -110,6 +166,8 @@ def list_statement(
     """The statement for one page. Its rows are the page's cases, each carrying ``visible``
     (cases the member may see), ``total`` (of those, the ones the filters keep) and the lead
     organisation's name and short code."""
+    if not _has_conditions(filters, restricted):
+        return _newest_statement(membership=membership, offset=offset, limit=limit)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     group, user, member = membership.organisation.group_id, membership.user_id, membership.pk
     # The grant ids are read once (materialised): the count, the dense walk's hashed set and
@@ -165,4 +223,5 @@ SELECT page.*, (SELECT visible FROM visible_count) AS visible, (SELECT * FROM to
   {sparse_sql}
 ) page
 ORDER BY page.opened_at DESC, page.id DESC"""
-    return ListStatement(sql, [*grants_params, *total_params, *dense_params, *sparse_params])
+    params = [*grants_params, *total_params, *dense_params, *sparse_params]
+    return ListStatement(sql, params, "walk")

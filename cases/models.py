@@ -107,18 +107,28 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="user_grants")
     membership = models.ForeignKey("partners.Membership", on_delete=models.CASCADE, related_name="case_grants")
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The case's own opened_at (never changed after opening), copied so that the grants are the
+    # case list's access table: see CaseGroupObjectPermission.
+    opened_at = models.DateTimeField()
 
     class Meta(UserObjectPermissionBase.Meta):
         abstract = False
         indexes = [
-            # Covers the list's grant lookup, expiry included, so it is an index-only scan:
-            # without it PostgreSQL visits one heap page per grant (issue 10's benchmark).
+            # The member's named grants newest first, expiry included: the list's page and
+            # count are index-only scans of this (issue 10's benchmark).
             models.Index(
-                fields=["user", "membership", "permission", "content_object"],
+                fields=["user", "membership", "permission", "-opened_at", "-content_object"],
                 include=["expires_at"],
-                name="case_user_grant_covering",
+                name="case_user_grant_newest",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        # guardian's assign_perm creates grants through save(); the portal's own services
+        # write opened_at themselves (bulk_create bypasses this).
+        if self.opened_at is None:
+            self.opened_at = self.content_object.opened_at
+        super().save(*args, **kwargs)
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
@@ -126,18 +136,32 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="group_grants")
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The case's opened_at, copied when the grant is written (cases.services.core._grant; a
+    # case's opened_at never changes). With it the grant rows are the maintained access table
+    # of design D (../shared/PERFORMANCE.md): an organisation's first page of cases, newest
+    # first, is the first 50 entries of the index below, whether it sees 50 cases or 10,000,
+    # instead of a walk over every case to find the ones it may see.
+    opened_at = models.DateTimeField()
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
         indexes = [
-            # An organisation's grants are spread over the whole table (one per shared case):
-            # covering the expiry makes reading 10,000 of them an index-only scan.
+            # Covers the list: newest first for the page, expiry included for both the page
+            # and the count (an organisation's grants are spread over the whole table, and
+            # without the expiry PostgreSQL visits one heap page per grant).
             models.Index(
-                fields=["group", "permission", "content_object"],
+                fields=["group", "permission", "-opened_at", "-content_object"],
                 include=["expires_at"],
-                name="case_group_grant_covering",
+                name="case_group_grant_newest",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        # guardian's assign_perm creates grants through save(); the portal's own services
+        # write opened_at themselves (bulk_create bypasses this).
+        if self.opened_at is None:
+            self.opened_at = self.content_object.opened_at
+        super().save(*args, **kwargs)
 
 
 class CaseShare(models.Model):

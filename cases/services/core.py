@@ -57,6 +57,7 @@ def _grant(share: CaseShare) -> None:
                 permission=p,
                 content_object=share.case,
                 expires_at=share.expires_at,
+                opened_at=share.case.opened_at,
             )
             for p in permissions
         )
@@ -67,6 +68,7 @@ def _grant(share: CaseShare) -> None:
                 permission=p,
                 content_object=share.case,
                 expires_at=share.expires_at,
+                opened_at=share.case.opened_at,
             )
             for p in permissions
         )

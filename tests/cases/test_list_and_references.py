@@ -72,16 +72,78 @@ def test_list_page_query_count_is_flat(world, new_case, django_assert_max_num_qu
     assert len(small.captured_queries) == len(large.captured_queries)
 
 
-def test_dense_and_sparse_plans_give_the_same_pages(world, new_case, monkeypatch):
+def test_the_three_plans_give_the_same_pages(world, new_case, monkeypatch):
+    """No filter: the grants' own index ("newest"). A filter that keeps every case: the walk
+    over the cases, sparse or dense by how many the member sees. Same pages, same totals."""
     cases = _many_cases(world, new_case, 10)
     membership = world.liaison.memberships.select_related("organisation").get()
-    sparse = case_list(membership=membership, filters=CaseFilters(), per_page=4, page=2)
-    monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", 3)
-    dense = case_list(membership=membership, filters=CaseFilters(), per_page=4, page=2)
-    assert (sparse.plan, dense.plan) == ("sparse", "dense")
-    assert [c.pk for c in sparse.cases] == [c.pk for c in dense.cases]
-    assert sparse.total == dense.total == len(cases)
+    every = CaseFilters(text="Operation")  # every title: a filter that changes nothing
+    for page in (1, 2, 3):
+        newest = case_list(membership=membership, filters=CaseFilters(), per_page=4, page=page)
+        sparse = case_list(membership=membership, filters=every, per_page=4, page=page)
+        with monkeypatch.context() as patched:
+            patched.setattr("cases.selectors.SPARSE_LIMIT", 3)
+            dense = case_list(membership=membership, filters=every, per_page=4, page=page)
+        assert (newest.plan, sparse.plan, dense.plan) == ("newest", "sparse", "dense")
+        assert [c.pk for c in newest.cases] == [c.pk for c in sparse.cases] == [c.pk for c in dense.cases]
+        assert newest.total == sparse.total == dense.total == len(cases)
     assert SPARSE_LIMIT >= 100
+
+
+def test_the_newest_plan_lists_a_case_granted_twice_once_and_skips_expired_grants(world, new_case):
+    """A case granted to the organisation and by name to one of its members is one row and
+    counts once; an expired grant is neither listed nor counted."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases.models import CaseGroupObjectPermission
+
+    cases = [new_case(TLP.GREEN, title=f"Operation {i}") for i in range(6)]
+    partner = world.partner_liaison.memberships.select_related("organisation").get()
+    for case in cases[:4]:
+        case_share(
+            access=access_for(world.liaison, case), organisation=world.partner, level=AccessLevel.VIEW, reason="x"
+        )
+    for case in cases[2:]:  # two of these overlap the organisation's grants
+        case_share(access=access_for(world.liaison, case), membership=partner, level=AccessLevel.VIEW, reason="x")
+    page = case_list(membership=partner, filters=CaseFilters(), per_page=4)
+    assert page.plan == "newest" and page.total == 6
+    assert [c.pk for c in page.cases] == [c.pk for c in reversed(cases)][:4]
+    second = case_list(membership=partner, filters=CaseFilters(), per_page=4, page=2)
+    assert [c.pk for c in second.cases] == [cases[1].pk, cases[0].pk]
+
+    past = timezone.now() - timedelta(minutes=1)
+    CaseGroupObjectPermission.objects.filter(content_object=cases[0], group=world.partner.group).update(expires_at=past)
+    page = case_list(membership=partner, filters=CaseFilters(), per_page=10)
+    assert page.total == 5 and cases[0].pk not in [c.pk for c in page.cases]
+    assert [c.pk for c in page.cases] == [c.pk for c in reversed(cases[1:])]
+    # The list's rows carry what the list shows, as the case has it.
+    row, case = page.cases[0], cases[-1]
+    assert (row.uuid, row.reference, row.title, row.status, row.tlp, row.opened_at) == (
+        case.uuid,
+        case.reference,
+        case.title,
+        case.status,
+        case.tlp,
+        case.opened_at,
+    )
+    assert (row.lead_organisation.pk, row.lead_organisation.short_code) == (world.lead.pk, "lead")
+
+
+def test_every_grant_carries_its_cases_opened_at(world, new_case):
+    """The grants are the list's access table: whatever wrote them, their opened_at is the
+    case's (a case's opened_at never changes once opened)."""
+    from django.db.models import F
+
+    from cases.models import CaseGroupObjectPermission, CaseUserObjectPermission
+
+    _many_cases(world, new_case, 6)
+    partner = world.partner_liaison.memberships.select_related("organisation").get()
+    case_share(access=access_for(world.liaison, new_case(TLP.GREEN)), membership=partner, level="view", reason="x")
+    for model in (CaseGroupObjectPermission, CaseUserObjectPermission):
+        assert model.objects.exists()
+        assert not model.objects.exclude(opened_at=F("content_object__opened_at")).exists()
 
 
 def test_filters(world, new_case):
@@ -140,9 +202,9 @@ def test_dense_and_sparse_plans_agree_with_filters_and_restrictions(world, new_c
     # The partner sees 6 of the 12 cases: both plans list exactly those, none of the others.
     partner = world.partner_liaison.memberships.select_related("organisation").get()
     shared = sorted(c.pk for c in cases[:6])
-    for limit, plan in ((1000, "sparse"), (3, "dense")):
+    for limit, plan, text in ((1000, "sparse", "Operation"), (3, "dense", "Operation"), (3, "newest", "")):
         monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", limit)
-        page = case_list(membership=partner, filters=CaseFilters())
+        page = case_list(membership=partner, filters=CaseFilters(text=text))
         assert (page.plan, page.total, sorted(c.pk for c in page.cases)) == (plan, 6, shared)
 
 
