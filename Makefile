@@ -50,6 +50,7 @@ format: $(VENV)/.installed-dev
 ## make messages: refresh the translation catalogues (needs GNU gettext).
 messages: $(VENV)/.installed-dev
 	$(PY) manage.py makemessages -l nl --ignore=.venv --ignore=staticfiles --ignore=var
+	msgattrib --no-obsolete -o locale/nl/LC_MESSAGES/django.po locale/nl/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages -l nl --ignore=.venv
 
 clean:
