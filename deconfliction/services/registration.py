@@ -83,18 +83,38 @@ VALUES (%s, %s, %s, %s), (%s, %s, %s, %s)
 ON CONFLICT (scope, subject_id, minute) DO UPDATE SET count = deconfliction_registrationcount.count + excluded.count"""
 
 
-def _registrations_last_hour(membership: Membership, now: datetime) -> dict[str, int]:
+# On PostgreSQL the count goes in and the hour's earlier counts come back in one statement (the
+# SELECT reads the snapshot from before the INSERT); a refused batch is rolled back with it.
+_COUNT_AND_READ = f"""WITH counted AS ({_COUNT_UPSERT} RETURNING 1)
+SELECT scope, SUM(count) FROM deconfliction_registrationcount
+WHERE minute > %s AND ((scope = %s AND subject_id = %s) OR (scope = %s AND subject_id = %s))
+GROUP BY scope"""  # noqa: S608 - fixed text; every value is a parameter
+
+
+def _count_registrations(membership: Membership, now: datetime, incoming: int) -> dict[str, int]:
+    """Add ``incoming`` to this minute's counters and return the last hour's counts from
+    before it. The caller's transaction is rolled back when the limit refuses the batch."""
     scope = RegistrationCount.Scope
-    rows = (
-        RegistrationCount.objects.filter(minute__gt=now - RATE_WINDOW)
-        .filter(
-            Q(scope=scope.USER, subject_id=membership.user_id)
-            | Q(scope=scope.ORGANISATION, subject_id=membership.organisation_id)
-        )
-        .values_list("scope")
-        .annotate(n=Sum("count"))
-    )
-    counts = dict(rows)
+    minute = connection.ops.adapt_datetimefield_value(now.replace(second=0, microsecond=0))
+    upsert = [scope.USER, membership.user_id, minute, incoming, scope.ORGANISATION, membership.organisation_id]
+    upsert += [minute, incoming]
+    since = connection.ops.adapt_datetimefield_value(now - RATE_WINDOW)
+    read = [since, scope.USER, membership.user_id, scope.ORGANISATION, membership.organisation_id]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_COUNT_AND_READ, upsert + read)
+            counts = dict(cursor.fetchall())
+        else:  # SQLite has no INSERT inside WITH: read, then count
+            counts = dict(
+                RegistrationCount.objects.filter(minute__gt=now - RATE_WINDOW)
+                .filter(
+                    Q(scope=scope.USER, subject_id=membership.user_id)
+                    | Q(scope=scope.ORGANISATION, subject_id=membership.organisation_id)
+                )
+                .values_list("scope")
+                .annotate(n=Sum("count"))
+            )
+            cursor.execute(_COUNT_UPSERT, upsert)
     return {"user": counts.get(scope.USER, 0), "organisation": counts.get(scope.ORGANISATION, 0)}
 
 
@@ -105,7 +125,7 @@ def _check_rate(*, membership: Membership, incoming: int) -> None:
         return  # re-registering what is already there adds nothing to limit
     now = timezone.now()
     since = now - RATE_WINDOW
-    counts = _registrations_last_hour(membership, now)
+    counts = _count_registrations(membership, now, incoming)
     if counts["user"] + incoming > settings.SELECTOR_RATE_USER_PER_HOUR:
         raise ValidationError(
             _(
@@ -140,14 +160,6 @@ def _check_rate(*, membership: Membership, incoming: int) -> None:
                 "link": settings.PORTAL_BASE_URL + reverse("deconfliction:volume_flags"),
             },
             kind=Kind.PLATFORM,
-        )
-
-    minute = connection.ops.adapt_datetimefield_value(now.replace(second=0, microsecond=0))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _COUNT_UPSERT,
-            [RegistrationCount.Scope.USER, membership.user_id, minute, incoming]
-            + [RegistrationCount.Scope.ORGANISATION, membership.organisation_id, minute, incoming],
         )
 
 
@@ -245,9 +257,17 @@ def selectors_register_batch(
 
     lock_digests(pending.keys())
     case = access.case
-    existing: dict[str, Selector] = {}
+    # One read of the digests' active holders: this case's own rows are what is already
+    # registered, the others are what the new rows match (one statement per 2,000 digests,
+    # where reading the two separately cost a round trip more for every registration).
+    holder_rows = []
     for chunk in _chunks(list(digest_map)):
-        for selector in Selector.objects.filter(case=case, active=True, digest__any=chunk):
+        held = Selector.objects.filter(active=True, digest__any=chunk)
+        holder_rows += held.values_list("pk", "digest", "organisation_id", "case_id")
+    existing: dict[str, Selector] = {}
+    existing_ids = [pk for pk, _digest, _org, case_id in holder_rows if case_id == case.pk]
+    if existing_ids:
+        for selector in Selector.objects.filter(pk__in=existing_ids):
             existing[digest_map[selector.digest]] = selector
 
     now = timezone.now()
@@ -287,7 +307,10 @@ def selectors_register_batch(
         for index in pending[current]:
             results[index].selector = selector
 
-    hits_by_digest, raised = _raise_hits(new=new_selectors, digest_map=digest_map, organisation=organisation, now=now)
+    others = [(digest, org_id) for _pk, digest, org_id, case_id in holder_rows if case_id != case.pk]
+    hits_by_digest, raised = _raise_hits(
+        new=new_selectors, digest_map=digest_map, organisation=organisation, now=now, holder_rows=others
+    )
     for current, indexes in pending.items():
         for index in indexes:
             results[index].hits = hits_by_digest.get(current, [])
@@ -337,6 +360,7 @@ def _raise_hits(
     organisation: Organisation,
     now: datetime,
     rekeying: bool = False,
+    holder_rows: list[tuple[str, int]] | None = None,
 ) -> tuple[dict[str, list[Hit]], list[Hit]]:
     """For every new selector, one hit per other organisation holding its digest (and one with
     our own organisation when another of our cases holds it).
@@ -351,25 +375,27 @@ def _raise_hits(
     Re-keying passes ``rekeying=True``: a resolved hit of the pair counts as existing (the two
     organisations already deconflicted that value: a key rotation must not bring it back as
     new). A registration raises a new hit beside a resolved one: a new case holds the value.
-    The caller holds the digests' bucket locks.
+    The caller holds the digests' bucket locks, and may pass ``holder_rows``: (digest,
+    organisation) of the other active selectors with these digests, read under those locks
+    before ``new`` was written.
     """
     if not new:
         return {}, []
-    new_ids = [s.pk for s in new.values()]
-    lookups = [d for d, current in digest_map.items() if current in new]
+    if holder_rows is None:
+        new_ids = [s.pk for s in new.values()]
+        lookups = [d for d, current in digest_map.items() if current in new]
+        holder_rows = []
+        for chunk in _chunks(lookups):
+            rows = Selector.objects.filter(active=True, digest__any=chunk).exclude(pk__any=new_ids)
+            holder_rows += rows.values_list("digest", "organisation_id").distinct()
     holders: set[tuple[str, int]] = set()  # (current digest, organisation)
     stale: set[str] = set()  # holders' digests under an older key
-    for chunk in _chunks(lookups):
-        rows = (
-            Selector.objects.filter(active=True, digest__any=chunk)
-            .exclude(pk__any=new_ids)
-            .values_list("digest", "organisation_id")
-            .distinct()
-        )
-        for digest, org_id in rows:
-            holders.add((digest_map[digest], org_id))
-            if digest != digest_map[digest]:
-                stale.add(digest)
+    for digest, org_id in holder_rows:
+        if digest_map[digest] not in new:
+            continue  # already registered on this case: nothing new to match
+        holders.add((digest_map[digest], org_id))
+        if digest != digest_map[digest]:
+            stale.add(digest)
     if not holders:
         return {}, []
     pairs = {
