@@ -5,12 +5,14 @@ named grants given to the user for that membership. django-guardian's own checke
 group a user belongs to, which would carry police access into NGO work, so the checks here read
 guardian's direct foreign-key tables themselves (in the same statement that reads the case).
 
-The list follows design B5 of ../shared/PERFORMANCE.md (the visible set is the union of grant
-ids, never a join with DISTINCT, never OR'd EXISTS), which stays flat from 100k to 1M cases,
-written as one SQL statement in ``cases.listing`` with a dense and a sparse plan: walking the
-``opened_at`` index suits a member who sees thousands of cases, looking a few cases up by key
-suits one who sees fifty. The total is counted over the grant ids alone whenever that is exact
-(no filter, no TLP restriction), so counting never scans the case table.
+The list is one SQL statement (``cases.listing``). Unfiltered, it reads the grant rows as a
+maintained access table (design D of ../shared/PERFORMANCE.md): each grant carries its case's
+``opened_at`` and is indexed newest first, so the page is the start of two index ranges. With a
+filter it follows design B5 (the visible set is the union of grant ids, never a join with
+DISTINCT, never OR'd EXISTS) with a dense and a sparse plan: walking the ``opened_at`` index
+suits a member who sees thousands of cases, looking a few cases up by key suits one who sees
+fifty. The total is counted over the grant ids alone whenever that is exact (no filter, no TLP
+restriction), so counting never scans the case table.
 """
 
 import uuid as uuid_module

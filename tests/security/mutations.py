@@ -372,6 +372,14 @@ MUTANTS: list[Mutant] = [
         "    JOIN cases_case c ON c.id = v.content_object_id OR 1 = 1 JOIN",
         (AUTHZ + "test_sec_14_outsider_gets_404_on_every_case_route_and_sees_no_trace",),
     ),
+    Mutant(
+        14,
+        "The unfiltered case list pages through every organisation's grants, not the member's.",
+        "cases/listing.py",
+        "      WHERE g.group_id = %s AND g.permission_id = {_PERMISSION} AND (g.expires_at IS NULL",
+        "      WHERE (g.group_id = %s OR TRUE) AND g.permission_id = {_PERMISSION} AND (g.expires_at IS NULL",
+        (AUTHZ + "test_sec_14_outsider_gets_404_on_every_case_route_and_sees_no_trace",),
+    ),
     # --- 15. Revoking a share takes effect on the next request -------------------------------
     Mutant(
         15,
