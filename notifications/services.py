@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications.models import ALWAYS_IMMEDIATE, Channel, Kind, Notification, Preference
+from portal.utils.bulk import insert_many
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,9 @@ def notify_each(*, kind: str, notices: list[tuple[list, str, str]]) -> list[Noti
                     email_queued_at=now if channel == Channel.IMMEDIATE else None,
                 )
             )
-    Notification.objects.bulk_create(rows)
+    # COPY on PostgreSQL: a value held by 326 organisations, registered by one more, tells
+    # about 7,000 people at once, and bulk_create spent a second preparing their rows.
+    insert_many(rows)
     pending = [n.pk for n in rows if n.email == Notification.Email.PENDING]
     if pending:
         transaction.on_commit(lambda: enqueue_delivery(pending))

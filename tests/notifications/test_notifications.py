@@ -167,3 +167,25 @@ def test_an_operation_conflict_tells_both_sides_by_the_kind_of_event_only(desks,
     assert {desks["user_nl"].email, desks["user_be"].email} <= emailed
     for message in mail.outbox:  # neither side's plans leave the portal by email
         assert "Keizersgracht" not in message.body and "courier" not in message.body
+
+
+def test_notices_to_hundreds_of_people_are_written_whole(organisation, make_member, django_capture_on_commit_callbacks):
+    """Above 100 rows PostgreSQL takes them by COPY (a hit raised with hundreds of
+    organisations): every row is complete, has its id, and the immediate ones are handed over."""
+    from notifications.services import notify_each
+
+    users = [make_member(organisation) for _ in range(120)]
+    Preference.objects.create(user=users[0], kind=Kind.HIT_RAISED, channel="digest")
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = notify_each(
+            kind=Kind.HIT_RAISED,
+            notices=[(users[:70], "Deconfliction: 1 new hit(s)", "Open the desk."), (users[70:], "Other", "Body")],
+        )
+    assert len(rows) == 120 and all(row.pk for row in rows)
+    stored = Notification.objects.filter(kind=Kind.HIT_RAISED)
+    assert stored.count() == 120 and stored.filter(subject="Other").count() == 50
+    assert stored.get(user=users[0]).email == Notification.Email.DIGEST
+    assert stored.filter(read_at__isnull=True, uuid__isnull=False).count() == 120
+    # The 119 immediate ones were delivered (eager tasks here), the digest one waits.
+    assert stored.filter(email=Notification.Email.SENT).count() == 119
+    assert len(mail.outbox) == 119
