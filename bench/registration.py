@@ -99,7 +99,7 @@ def measure_registration(membership: Membership, *, repeat: int, batches: int, b
             hot.append((time.perf_counter() - started) * 1000)
             hot_hits = max(hot_hits, len(registration.hits))
         # The first registration by an organisation creates one hit per holding organisation
-        # and tells each; later ones find those hits open and only link to them.
+        # and tells each; later ones find those hits open and write nothing to them.
         results["single_hot"] = summarise(hot) | {
             "first_ms": round(hot[0], 2),
             "holders": Selector.objects.filter(digest=hot_digest, active=True).count() - len(hot),
