@@ -80,7 +80,7 @@ LEAD_COLUMNS = {"lead_name": "name", "lead_short_code": "short_code"}
 class ListStatement:
     sql: str
     params: list
-    plan: str  # "newest" (no filter), or "dense" / "sparse" (chosen in the statement)
+    plan: str  # "newest" (no filter), or "walk" (dense or sparse, chosen in the statement)
 
 
 FILTER_FIELDS = ("status", "crime_type", "tlp", "country", "lead", "text")
@@ -93,7 +93,10 @@ def _has_conditions(filters, restricted: bool) -> bool:
 def _newest_statement(*, membership, offset: int, limit: int) -> ListStatement:
     """The unfiltered page from the grants alone: each grant table's newest ``offset + limit``
     live grants (an index range each, expiry checked in the index), merged without duplicates
-    (a case granted to the organisation and by name), then the page's cases by key."""
+    (a case granted to the organisation and by name), then the page's cases by key.
+
+    The merge removes a duplicate because both grants carry the case's own ``opened_at``
+    (``tests/cases/test_list_and_references.py`` checks every grant against its case)."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     group, user, member = membership.organisation.group_id, membership.user_id, membership.pk
     enough = offset + limit

@@ -43,13 +43,10 @@ class Selector(models.Model):
 
     class Meta:
         indexes = [
-            # Matching (by digest), a hit's selectors (digest and one of its two organisations)
-            # and a hit's last registration (the newest of those) are all ranges of this index.
-            models.Index(
-                fields=["digest", "organisation", "-registered_at"],
-                condition=Q(active=True),
-                name="selector_active_digest_org",
-            ),
+            # Matching (by digest), a hit's selectors (digest and one of its two organisations,
+            # withdrawn ones included: a hit's page shows them) and a hit's last registration
+            # (the newest of those) are all ranges of this index.
+            models.Index(fields=["digest", "organisation", "-registered_at"], name="selector_digest_org"),
             models.Index(fields=["organisation", "registered_at"], name="selector_org_time"),
             models.Index(fields=["active", "expires_at"], name="selector_expiry"),
         ]
@@ -103,8 +100,6 @@ class Hit(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The registrations behind the hit, on both sides. Digests change when keys rotate; these
-    # links do not, so each side always finds its own selectors of a hit.
     # A hit's selectors are its two organisations' selectors with its digest
     # (deconfliction.selectors.hit_selectors): registering a value again writes nothing to the
     # hits it already has, however many organisations hold it. Links are kept only for

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case as SqlCase
 from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Now
 from django.http import Http404
 from django.utils import timezone
 
@@ -55,27 +55,51 @@ def selector_raw_value(*, selector: Selector, membership: Membership) -> str | N
 # --- a hit's selectors ------------------------------------------------------------------------------
 #
 # A hit is a digest and a pair of organisations. Its selectors are the two organisations'
-# selectors with that digest, and its last registration the newest of the active ones: both
-# are read when a hit is shown, so registering a value that hundreds of organisations hold
-# writes nothing to their hits (it used to update and link every one of them). Links
-# (Hit.selectors) hold only selectors whose stored digest is not the hit's (see the model).
+# selectors with that digest that held it while the hit was open (registered before it was
+# resolved, not withdrawn before it was raised), and its last registration the newest active
+# one of those: both are read when a hit is shown, so registering a value that hundreds of
+# organisations hold writes nothing to their hits (it used to update and link every one of
+# them). Links (Hit.selectors) hold only selectors whose stored digest is not the hit's (see
+# the model).
+
+
+def _during(hit: Hit) -> Q:
+    """Selectors that held the hit's value while the hit was open: a resolved hit does not
+    take in later registrations (a new hit is raised for those), and a selector withdrawn or
+    expired before the hit was raised was never part of it."""
+    lived = Q(deactivated_at__isnull=True) | Q(deactivated_at__gte=hit.created_at)
+    if hit.resolved_at is not None:
+        lived &= Q(registered_at__lte=hit.resolved_at)
+    return lived
+
+
+def _selector_in_hit(selector: Selector, hit: Hit) -> bool:
+    """_during for one loaded selector (the case's selectors page)."""
+    if selector.deactivated_at is not None and selector.deactivated_at < hit.created_at:
+        return False
+    return hit.resolved_at is None or selector.registered_at <= hit.resolved_at
 
 
 def hit_selectors(hit: Hit) -> QuerySet[Selector]:
     """Every selector behind a hit, of both sides (callers filter to their own)."""
-    links = Hit.selectors.through.objects.filter(hit_id=hit.pk).values("selector_id")
+    # The links first, as a list: ORed with a subquery, PostgreSQL could not use the digest
+    # index and read the whole selector table.
+    linked = list(Hit.selectors.through.objects.filter(hit_id=hit.pk).values_list("selector_id", flat=True))
     pair = {hit.organisation_a_id, hit.organisation_b_id}
-    return Selector.objects.filter(Q(digest=hit.digest, organisation_id__in=pair) | Q(pk__in=links))
+    by_digest = Q(digest=hit.digest, organisation_id__in=pair) & _during(hit)
+    return Selector.objects.filter(by_digest | Q(pk__in=linked) if linked else by_digest)
 
 
 def with_last_registration(hits: QuerySet[Hit]) -> QuerySet[Hit]:
-    """Annotate ``last_registration``: the later of the hit's own time (raised or merged) and
-    the newest active registration of its digest by either organisation, one backward step
-    in ``selector_active_digest_org`` per organisation."""
+    """Annotate ``last_registration``: the later of the hit's own time (raised, merged, or a
+    registration under a newer key during a rotation) and the newest active registration of
+    its digest by either organisation while it was open, one backward step in
+    ``selector_digest_org`` per organisation."""
     newest = (
         Selector.objects.filter(
             active=True,
             digest=OuterRef("digest"),
+            registered_at__lte=Coalesce(OuterRef("resolved_at"), Now()),
         )
         .filter(Q(organisation_id=OuterRef("organisation_a_id")) | Q(organisation_id=OuterRef("organisation_b_id")))
         .order_by()
@@ -95,7 +119,7 @@ def hits_of_selectors(selectors: list[Selector], organisation_id: int) -> dict[i
     ours = Q(organisation_a_id=organisation_id) | Q(organisation_b_id=organisation_id)
     for hit in Hit.objects.filter(ours, digest__any=sorted({s.digest for s in selectors})).order_by("pk"):
         by_digest[hit.digest].append(hit)
-    result = {s.pk: list(by_digest.get(s.digest, [])) for s in selectors}
+    result = {s.pk: [h for h in by_digest.get(s.digest, []) if _selector_in_hit(s, h)] for s in selectors}
     linked = Hit.selectors.through.objects.filter(selector_id__in=list(result)).select_related("hit")
     for link in linked.filter(Q(hit__organisation_a_id=organisation_id) | Q(hit__organisation_b_id=organisation_id)):
         if all(h.pk != link.hit_id for h in result[link.selector_id]):

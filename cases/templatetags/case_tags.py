@@ -3,7 +3,7 @@
 ``case_rows`` renders the case list's table body in Python. The list is the page people open
 most, and Django's template engine spent about half of its server time on these 50 rows (two
 ``{% url %}`` and an ``{% include %}`` per row, each value looked up through the template
-context): issue 10's benchmark. Every value from the database goes through ``escape``.
+context): issue 10's benchmark. Every value from the database is HTML-escaped.
 """
 
 import uuid

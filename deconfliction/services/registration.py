@@ -325,9 +325,9 @@ def selectors_register_batch(
             "registered": [str(s.uuid) for s in new_selectors.values()],
             "already_registered": sum(r.status == "already_registered" for r in results),
             "invalid": sum(r.status == "invalid" for r in results),
-            # New hits by id (each also has its own hit.raise event); open hits the selectors
-            # were added to by number: a value held by hundreds of organisations would
-            # otherwise put hundreds of ids into every registration's event.
+            # New hits by id (each also has its own hit.raise event); the open hits the new
+            # selectors also belong to (by their digest) by number: a value held by hundreds of
+            # organisations would otherwise put hundreds of ids into every registration's event.
             "hits": sorted(str(hit.uuid) for hit in raised),
             "hits_updated": len({h.pk for hits in hits_by_digest.values() for h in hits}) - len(raised),
         },
@@ -441,10 +441,14 @@ def _raise_hits(
         for hit in created:
             holder = pairs[(hit.digest, hit.organisation_a_id, hit.organisation_b_id)]
             links += [(hit.pk, pk) for pk in by_holder.get(holder, [])]
-    for key, hit in open_hits.items():
-        if key in pairs and hit.digest != key[0]:
-            links.append((hit.pk, new[key[0]].pk))  # a hit still stored under an older key
+    # A hit still stored under an older key (a rotation not yet re-keyed) does not find the new
+    # selector by its digest: it is linked, and its last registration is moved here (rare: only
+    # until selectors_rekey has run).
+    stale_hits = [hit for key, hit in open_hits.items() if key in pairs and hit.digest != key[0]]
+    links += [(hit.pk, new[digest_map[hit.digest]].pk) for hit in stale_hits]
     _link(links)
+    if stale_hits:
+        Hit.objects.filter(pk__in=[hit.pk for hit in stale_hits]).update(last_registration_at=now)
 
     result: dict[str, list[Hit]] = defaultdict(list)
     for hit in created:
@@ -453,7 +457,7 @@ def _raise_hits(
         if key in pairs:
             result[key[0]].append(hit)
     # One notice per organisation per new hit; further registrations of a digest that already
-    # has an open hit only update it (a widely circulated file does not flood the desks).
+    # has an open hit tell nobody (a widely circulated file does not flood the desks).
     told: dict[int, int] = defaultdict(int)
     for hit in created:
         told[hit.organisation_a_id] += 1

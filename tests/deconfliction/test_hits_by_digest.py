@@ -152,3 +152,50 @@ def test_during_a_key_rotation_selectors_under_the_old_key_are_linked(desks, cas
     assert set(hit_selectors(old_hit)) == {old_holder.selector, held.selector, again.selector}
     nl_page = client_for(desks["user_nl2"]).get(f"/deconfliction/hits/{old_hit.uuid}/").content.decode()
     assert canal.reference in nl_page
+    # Its last registration moves with it (its digest would not find the new selector).
+    annotated = with_last_registration(Hit.objects.filter(pk=old_hit.pk)).get()
+    assert annotated.last_registration >= again.selector.registered_at
+
+
+def test_a_resolved_hit_keeps_its_selectors_and_a_new_case_raises_a_new_hit(desks, case_of):
+    """Registering a value again after the pair resolved its hit raises a new hit (a new case
+    holds it); the resolved hit does not take in the new registration, nor move its date."""
+    from deconfliction.services import hit_resolve
+
+    first = register(desks["user_nl"], case_of(desks["user_nl"], "Operation Tulip"))
+    second = register(desks["user_be"], case_of(desks["user_be"]))
+    (resolved,) = second.hits
+    resolved = hit_resolve(membership=membership_of(desks["user_be"]), hit=resolved, outcome=Hit.Outcome.NO_CONFLICT)
+    before = with_last_registration(Hit.objects.filter(pk=resolved.pk)).get().last_registration
+
+    canal = case_of(desks["user_nl2"], "Operation Canal")
+    again = register(desks["user_nl2"], canal)
+    (new_hit,) = [h for h in again.hits if h.organisation_a_id != h.organisation_b_id]
+    assert new_hit.pk != resolved.pk and new_hit.status == Hit.Status.NEW
+    assert set(hit_selectors(resolved)) == {first.selector, second.selector}
+    assert set(hit_selectors(new_hit)) == {first.selector, second.selector, again.selector}
+    assert with_last_registration(Hit.objects.filter(pk=resolved.pk)).get().last_registration == before
+    # The case page of the new registration shows the new hit only.
+    page = client_for(desks["user_nl2"]).get(f"/deconfliction/cases/{canal.uuid}/selectors/").content.decode()
+    assert str(new_hit.uuid) in page and str(resolved.uuid) not in page
+
+
+def test_a_registration_withdrawn_before_the_hit_is_not_part_of_it(desks, case_of):
+    """The other side learns when the value was registered by them while the hit could see
+    it: not a registration they had withdrawn before."""
+    from deconfliction.services import selector_deactivate
+
+    be_user = desks["user_be"]
+    old_case = case_of(be_user, "Operation Waffle")
+    withdrawn = register(be_user, old_case)
+    selector_deactivate(access=access_for(be_user, old_case), selector=withdrawn.selector)
+    Selector.objects.filter(pk=withdrawn.selector.pk).update(
+        registered_at=timezone.now() - timedelta(days=400), deactivated_at=timezone.now() - timedelta(days=300)
+    )
+    current = register(be_user, case_of(be_user, "Operation Frites"))
+    (hit,) = register(desks["user_nl"], case_of(desks["user_nl"])).hits
+    assert withdrawn.selector not in set(hit_selectors(hit))
+    api = client_for(desks["user_nl"]).get(f"/api/v1/hits/{hit.uuid}/").json()
+    assert datetime.fromisoformat(api["other_first_registered"]) == current.selector.registered_at
+    be_view = client_for(be_user).get(f"/api/v1/hits/{hit.uuid}/").json()
+    assert {s["uuid"] for s in be_view["own_selectors"]} == {str(current.selector.uuid)}
