@@ -191,6 +191,15 @@ def indicator_chart(table: IndicatorTable, *, width: int = 560, height: int = 22
     )
 
 
+def indicator_get(*, uuid) -> Indicator:
+    """The one way to an indicator by its public id (Http404 otherwise), for the page and the
+    API alike."""
+    indicator = Indicator.objects.filter(uuid=uuid).first()
+    if indicator is None:
+        raise Http404
+    return indicator
+
+
 def measure_get(*, uuid) -> Measure:
     """The one way to a measure by its public id (Http404 otherwise). The plan is readable by
     every role that may read it at all; what a member may do with a measure, services decide."""

@@ -12,6 +12,7 @@ from actionplan.forms import IndicatorValueForm, ProgressForm, ReviewForm
 from actionplan.models import Indicator, ProgressUpdate
 from actionplan.selectors import (
     indicator_chart,
+    indicator_get,
     indicator_table,
     indicator_tables,
     measure_get,
@@ -156,9 +157,7 @@ def review_view(request: HttpRequest, uuid, decision: str) -> HttpResponse:
 @actionplan_reader
 @require_http_methods(["GET", "POST"])
 def indicator_view(request: HttpRequest, uuid) -> HttpResponse:
-    indicator = Indicator.objects.filter(uuid=uuid).first()
-    if indicator is None:
-        raise Http404
+    indicator = indicator_get(uuid=uuid)
     may_enter = _can(request, Capability.REVIEW_PROGRESS) and indicator.source == Indicator.Source.MANUAL
     form = IndicatorValueForm(request.POST or None)
     if request.method == "POST":

@@ -42,14 +42,9 @@ urlpatterns = [
     path("cases/<uuid:uuid>/selectors/", deconfliction.CaseSelectorsView.as_view(), name="selectors"),
     path("cases/<uuid:uuid>/selectors/batch/", deconfliction.CaseSelectorBatchView.as_view(), name="selectors_batch"),
     path(
-        "cases/<uuid:uuid>/selectors/<uuid:selector_uuid>/renew/",
-        deconfliction.SelectorRenewView.as_view(),
-        name="selector_renew",
-    ),
-    path(
-        "cases/<uuid:uuid>/selectors/<uuid:selector_uuid>/deactivate/",
-        deconfliction.SelectorDeactivateView.as_view(),
-        name="selector_deactivate",
+        "cases/<uuid:uuid>/selectors/<uuid:selector_uuid>/<slug:action>/",
+        deconfliction.SelectorActionView.as_view(),
+        name="selector_action",
     ),
     path("cases/<uuid:uuid>/people/", cases.CasePeopleView.as_view(), name="case_people"),
     path("milestones/", cases.UpcomingMilestoneListView.as_view(), name="upcoming_milestones"),

@@ -2,11 +2,11 @@
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from actionplan.models import Indicator, Measure, MeasureStatus, Metric, ProgressUpdate
-from actionplan.selectors import indicator_table, measure_get
+from actionplan.selectors import indicator_get, indicator_table, measure_get
 from actionplan.services import progress_submit
 from audit.services import audit_record
 from partners.roles import Capability, role_can
@@ -155,9 +155,7 @@ class IndicatorDetailView(ActionPlanReader):
     serializer_class = IndicatorDetailSerializer
 
     def get(self, request, uuid):
-        indicator = Indicator.objects.filter(uuid=uuid).first()
-        if indicator is None:
-            raise NotFound()
+        indicator = indicator_get(uuid=uuid)
         # Figures leaving through the API are an export, as before the list lost them.
         audit_record(action="actionplan.export", request=request._request, obj=indicator, details={"format": "api"})
         return Response(IndicatorDetailSerializer(indicator).data)

@@ -1,7 +1,5 @@
 """The deconfliction API (token scope: deconfliction)."""
 
-import dataclasses
-
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -155,34 +153,30 @@ class CaseSelectorBatchView(DeconflictionView):
         return Response(_results(results))
 
 
-class _SelectorActionView(DeconflictionView):
-    """One of our organisation's selectors on a case, as the case's selector page acts on it."""
+SELECTOR_ACTIONS = {"renew": selector_renew, "deactivate": selector_deactivate}
+
+
+class SelectorActionView(DeconflictionView):
+    """renew: keep an active selector for another year (SELECTOR_VALID_DAYS) from now;
+    deactivate: stop it matching (its raw value is emptied later, as for an expired one).
+    One of our organisation's selectors on a case, as the case's selector page acts on it."""
 
     serializer_class = SelectorSerializer
     queryset = Selector.objects.none()
 
-    def _selector(self, request, uuid, selector_uuid):
+    @extend_schema(
+        tags=["deconfliction"],
+        request=None,
+        responses=SelectorSerializer,
+        parameters=[path_choice("action", list(SELECTOR_ACTIONS))],
+    )
+    def post(self, request, uuid, selector_uuid, action):
+        act = SELECTOR_ACTIONS.get(action)
+        if act is None:
+            raise NotFound()
         access = _case_for_selectors(request, uuid)
-        return access, selector_of_case(access=access, uuid=selector_uuid)
-
-
-@extend_schema(tags=["deconfliction"], request=None, responses=SelectorSerializer)
-class SelectorRenewView(_SelectorActionView):
-    """Keep an active selector for another year (SELECTOR_VALID_DAYS) from now."""
-
-    def post(self, request, uuid, selector_uuid):
-        access, selector = self._selector(request, uuid, selector_uuid)
-        selector = selector_renew(access=access, selector=selector, request=request._request)
-        return Response(SelectorSerializer(selector).data)
-
-
-@extend_schema(tags=["deconfliction"], request=None, responses=SelectorSerializer)
-class SelectorDeactivateView(_SelectorActionView):
-    """Stop a selector matching; its raw value is emptied later, as for an expired one."""
-
-    def post(self, request, uuid, selector_uuid):
-        access, selector = self._selector(request, uuid, selector_uuid)
-        selector = selector_deactivate(access=access, selector=selector, request=request._request)
+        selector = selector_of_case(access=access, uuid=selector_uuid)
+        selector = act(access=access, selector=selector, request=request._request)
         return Response(SelectorSerializer(selector).data)
 
 
@@ -296,11 +290,18 @@ class HitListView(DeconflictionView, generics.ListAPIView):
 
     serializer_class = HitSerializer
 
+    def _open_only(self) -> bool:
+        return query_choice(self.request, "all", ("0", "1"), default="0") == "0"
+
     def get_queryset(self):
-        open_only = query_choice(self.request, "all", ("0", "1"), default="0") == "0"
         return hits_for_organisation(
-            membership=getattr(self.request, "membership", None), open_only=open_only
+            membership=getattr(self.request, "membership", None), open_only=self._open_only()
         ).order_by("-id")
+
+    def list(self, request, *args, **kwargs):
+        # As the desk page does (deconfliction.views.hits): the list of hits is a read.
+        audit_record(action="hit.list", request=request._request, details={"all": not self._open_only()})
+        return super().list(request, *args, **kwargs)
 
 
 @extend_schema(tags=["deconfliction"])
@@ -337,13 +338,9 @@ class HitActionView(DeconflictionView):
             hit = hit_resolve(membership=membership, hit=view.hit, outcome=outcome, note=note, request=request._request)
         else:
             raise NotFound()
-        # The action changes the hit's status and note, not which selectors and cases are ours,
-        # nor when they were last registered.
-        hit.last_registration = view.hit.last_registration
-        view = dataclasses.replace(view, hit=hit, acknowledged_by_us=hit.acknowledged_by(membership.organisation_id))
-        # The answer shows our selectors and cases as the hit's page does: a read, audited as one.
-        audit_record(action="hit.view", request=request._request, obj=hit)
-        return Response(_hit_detail(request, view))
+        # The answer is the hit as its page shows it after the action, read (and audited as a
+        # read) through the gateway.
+        return Response(_hit_detail(request, hit_get_for_member(request=request, uuid=hit.uuid)))
 
 
 class OperationSerializer(serializers.ModelSerializer):

@@ -100,8 +100,7 @@ CASE_ROUTE_NEEDS = {
     "api:notes": {"get": "view_case", "post": "contribute_case"},
     "api:selectors": {"get": "view_case", "post": "contribute_case"},
     "api:selectors_batch": {"post": "contribute_case"},
-    "api:selector_renew": {"post": "contribute_case"},
-    "api:selector_deactivate": {"post": "contribute_case"},
+    "api:selector_action": {"post": "contribute_case"},
     "api:case_people": {"get": "contribute_case"},
 }
 
@@ -114,6 +113,7 @@ ACTION_WORDS = {
     "deconfliction:hit_action": "acknowledge",
     "api:hit_action": "acknowledge",
     "deconfliction:selector_action": "deactivate",
+    "api:selector_action": "deactivate",
 }
 
 # Valid input where a view validates its form before the service checks the permission, so the
@@ -213,8 +213,7 @@ def matrix(make_member):
                 "notes",
                 "selectors",
                 "selectors_batch",
-                "selector_renew",
-                "selector_deactivate",
+                "selector_action",
                 "case_people",
             )
         },
