@@ -16,7 +16,6 @@ time under ``EXPLAIN ANALYZE`` (median of 9).
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 from unittest import mock
@@ -32,14 +31,6 @@ def _forced(design: str):
     if design == "walk":
         return mock.patch.object(listing, "_has_conditions", return_value=True)
     return mock.patch.object(listing, "_has_conditions", wraps=listing._has_conditions)
-
-
-def _summary(values: list[float]) -> dict:
-    ordered = sorted(values)
-    return {
-        "median_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[max(0, round(0.95 * len(ordered)) - 1)], 2),
-    }
 
 
 def _explain(membership, design: str) -> dict:
@@ -68,7 +59,7 @@ def _explain(membership, design: str) -> dict:
 
 
 def compare(*, repeat: int) -> dict:
-    from bench.measure import bench_memberships, verified_client
+    from bench.measure import bench_memberships, summarise, verified_client
     from cases.selectors import CaseFilters, case_list
 
     results: dict = {"cpu_calibration_ms_at_start": cpu_calibration()}
@@ -94,8 +85,8 @@ def compare(*, repeat: int) -> dict:
         results[name] = {
             design: {
                 "plan": plans[design],
-                "list": _summary(times[design]["list"]),
-                "view": _summary(times[design]["view"]),
+                "list": summarise(times[design]["list"]),
+                "view": summarise(times[design]["view"]),
                 **_explain(membership, design),
             }
             for design in DESIGNS

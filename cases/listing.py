@@ -83,11 +83,8 @@ class ListStatement:
     plan: str  # "newest" (no filter), or "walk" (dense or sparse, chosen in the statement)
 
 
-FILTER_FIELDS = ("status", "crime_type", "tlp", "country", "lead", "text")
-
-
 def _has_conditions(filters, restricted: bool) -> bool:
-    return restricted or any(getattr(filters, name) for name in FILTER_FIELDS)
+    return restricted or bool(filters.as_dict())
 
 
 def _newest_statement(*, membership, offset: int, limit: int) -> ListStatement:

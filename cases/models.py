@@ -108,7 +108,8 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
     membership = models.ForeignKey("partners.Membership", on_delete=models.CASCADE, related_name="case_grants")
     expires_at = models.DateTimeField(null=True, blank=True)
     # The case's own opened_at (never changed after opening), copied so that the grants are the
-    # case list's access table: see CaseGroupObjectPermission.
+    # case list's access table: see CaseGroupObjectPermission. Written by the sharing service
+    # (cases.services.core._grant); a grant without it is refused by the database.
     opened_at = models.DateTimeField()
 
     class Meta(UserObjectPermissionBase.Meta):
@@ -122,13 +123,6 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
                 name="case_user_grant_newest",
             ),
         ]
-
-    def save(self, *args, **kwargs):
-        # guardian's assign_perm creates grants through save(); the portal's own services
-        # write opened_at themselves (bulk_create bypasses this).
-        if self.opened_at is None:
-            self.opened_at = self.content_object.opened_at
-        super().save(*args, **kwargs)
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
@@ -155,13 +149,6 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
                 name="case_group_grant_newest",
             ),
         ]
-
-    def save(self, *args, **kwargs):
-        # guardian's assign_perm creates grants through save(); the portal's own services
-        # write opened_at themselves (bulk_create bypasses this).
-        if self.opened_at is None:
-            self.opened_at = self.content_object.opened_at
-        super().save(*args, **kwargs)
 
 
 class CaseShare(models.Model):

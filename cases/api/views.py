@@ -99,12 +99,12 @@ class CaseListView(generics.ListCreateAPIView):
         return Response(s.CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["cases"])
 def _case_detail(access) -> dict:
     context = {"access": access, "pending_handover": case_pending_handover(access=access)}
     return s.CaseDetailSerializer(access.case, context=context).data
 
 
+@extend_schema(tags=["cases"])
 class CaseDetailView(generics.GenericAPIView):
     serializer_class = s.CaseDetailSerializer
 

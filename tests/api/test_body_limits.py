@@ -96,6 +96,13 @@ def test_a_csv_import_over_the_usual_limit_reaches_its_form(world, new_case):
     response = client.post(f"/deconfliction/cases/{case.uuid}/import/", {"file": upload, "reason": "seized phone"})
     assert response.status_code == 302
     assert ImportJob.objects.filter(case=case).exists()
+    # Over 5 MB but within the route's limit: the form refuses it with its own message.
+    from deconfliction.services.imports import MAX_BYTES
+
+    over = SimpleUploadedFile("over.csv", (rows * 2)[: MAX_BYTES + 1], content_type="text/csv")
+    refused = client.post(f"/deconfliction/cases/{case.uuid}/import/", {"file": over, "reason": "x"})
+    assert refused.status_code == 400 and "larger than 5 MB; split it" in refused.content.decode()
+    # Far over it: the request-size guard answers before the body is read.
     too_big = SimpleUploadedFile("all.csv", rows * 2, content_type="text/csv")
     refused = client.post(f"/deconfliction/cases/{case.uuid}/import/", {"file": too_big, "reason": "x"})
     assert refused.status_code == 413

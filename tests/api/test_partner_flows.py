@@ -377,11 +377,12 @@ def test_a_partner_system_finds_the_people_it_may_name(world, shared_case, token
 def test_people_of_an_organisation_named_on_a_red_case_are_not_listed(world, new_case, token_for):
     """Someone named on a RED case does not make their whole organisation visible to the lead."""
     red = new_case(TLP.RED)
-    _post(
+    named = _post(
         f"/api/v1/cases/{red.uuid}/shares/",
         bearer(token_for(world.liaison)),
         {"membership": str(world.partner_liaison.memberships.get().uuid), "level": "view", "reason": "named"},
     )
+    assert named.status_code == 201
     people = Client().get(f"/api/v1/cases/{red.uuid}/people/", **bearer(token_for(world.liaison))).json()
     names = {p["name"] for p in people["results"]}
     assert world.colleague.full_name in names

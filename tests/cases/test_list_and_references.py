@@ -218,15 +218,20 @@ def test_a_page_past_the_end_shows_the_last_page(world, new_case):
 
 
 def test_ngo_members_never_list_restricted_cases_even_with_a_grant(world, new_case, monkeypatch):
-    from guardian.shortcuts import assign_perm
+    from django.contrib.auth.models import Permission
 
+    from cases.models import CaseGroupObjectPermission
+
+    view = Permission.objects.get(content_type__app_label="cases", codename="view_case")
     visible = new_case(TLP.GREEN)
     strict = new_case(TLP.AMBER_STRICT)
     new_case(TLP.GREEN)  # not granted to the NGO at all
     ngo = world.ngo_worker.memberships.select_related("organisation").get()
     # A grant that sharing would refuse, written directly: the list must still hide the case.
     for case in (visible, strict):
-        assign_perm("cases.view_case", ngo.organisation.group, case)
+        CaseGroupObjectPermission.objects.create(
+            group=ngo.organisation.group, permission=view, content_object=case, opened_at=case.opened_at
+        )
     for limit in (1000, 0):
         monkeypatch.setattr("cases.selectors.SPARSE_LIMIT", limit)
         page = case_list(membership=ngo, filters=CaseFilters())
