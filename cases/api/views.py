@@ -122,6 +122,9 @@ class CaseDetailView(generics.GenericAPIView):
             case_update(access=access, request=request._request, **changes)
         if tlp is not None:
             case_change_tlp(access=access, tlp=tlp, request=request._request)
+        if not changes and tlp is None:
+            # Nothing to change: the answer is the case, read like a GET and audited as one.
+            audit_record(action="case.view", request=request._request, obj=access.case)
         access.case.refresh_from_db()
         return Response(_case_detail(access))
 

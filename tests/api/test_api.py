@@ -232,6 +232,15 @@ def test_visible_but_not_allowed_is_403(world, shared_case, token_for):
     assert response.status_code == 403
 
 
+def test_a_patch_that_changes_nothing_is_audited_as_the_read_it_is(world, shared_case, token_for):
+    lead = bearer(token_for(world.liaison, scopes=["read", "write"]))
+    response = Client().patch(f"/api/v1/cases/{shared_case.uuid}/", {}, content_type="application/json", **lead)
+    assert response.status_code == 200 and response.json()["reference"] == shared_case.reference
+    assert AuditEvent.objects.filter(
+        action="case.view", actor_id=world.liaison.pk, object_id=str(shared_case.uuid)
+    ).exists()
+
+
 def test_errors_are_json_with_a_message_per_field(world, token_for):
     headers = bearer(token_for(world.liaison))
     response = Client().post(
