@@ -168,6 +168,7 @@ class SelectorActionView(DeconflictionView):
         tags=["deconfliction"],
         request=None,
         responses=SelectorSerializer,
+        operation_id="cases_selectors_action",
         parameters=[path_choice("action", list(SELECTOR_ACTIONS))],
     )
     def post(self, request, uuid, selector_uuid, action):
